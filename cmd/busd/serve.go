@@ -1,0 +1,310 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/coreos/go-systemd/v22/daemon"
+	"golang.org/x/sys/unix"
+
+	"busd/codec"
+	"busd/engine"
+)
+
+const (
+	// shutdownTimeout bounds srv.Shutdown after SIGTERM/SIGINT.
+	shutdownTimeout = 5 * time.Second
+	// fdReserve is how many descriptors beyond the connection cap the
+	// process keeps for itself (listener, epoll, eventfds, lock file, logs,
+	// sd_notify). gnet stops its whole engine when accept fails with
+	// EMFILE, so the cap must never let connections exhaust the limit.
+	fdReserve = 64
+)
+
+// serveOptions are the daemon's settings after flags and environment.
+type serveOptions struct {
+	socket       string
+	group        string
+	heartbeat    durationValue
+	ringEvents   intValue
+	ringBytes    sizeValue
+	highWater    sizeValue
+	loops        intValue
+	maxConns     intValue
+	validateJSON boolValue
+	logLevel     levelValue
+	logFormat    formatValue
+	version      bool
+}
+
+// serveEnv maps each daemon flag to its environment variable. --socket's
+// variable (DECNET_BUS_SOCKET) is applied by the socket rules instead.
+var serveEnv = map[string]string{
+	"group":         "BUSD_GROUP",
+	"heartbeat":     "BUSD_HEARTBEAT",
+	"ring-events":   "BUSD_RING_EVENTS",
+	"ring-bytes":    "BUSD_RING_BYTES",
+	"high-water":    "BUSD_HIGH_WATER",
+	"loops":         "BUSD_LOOPS",
+	"max-conns":     "BUSD_MAX_CONNS",
+	"validate-json": "BUSD_VALIDATE_JSON",
+	"log-level":     "BUSD_LOG_LEVEL",
+	"log-format":    "BUSD_LOG_FORMAT",
+}
+
+// serveHelpEnv is serveEnv plus the socket variable, for the help text.
+func serveHelpEnv() map[string]string {
+	m := map[string]string{"socket": socketEnv}
+	for k, v := range serveEnv {
+		m[k] = v
+	}
+	return m
+}
+
+// parseServe reads the daemon's flags and environment.
+func parseServe(args []string, env func(string) string, stdout io.Writer) (*serveOptions, error) {
+	d := engine.DefaultConfig()
+	o := &serveOptions{
+		group:        d.Group,
+		heartbeat:    durationValue(d.Heartbeat),
+		ringEvents:   intValue{n: d.RingEvents, min: 1},
+		ringBytes:    sizeValue{n: d.RingBytes, min: codec.MaxEventFrame},
+		highWater:    sizeValue{n: d.HighWater, min: 4096},
+		loops:        intValue{n: d.Loops, min: 1},
+		maxConns:     intValue{n: d.MaxConns, min: 1},
+		validateJSON: boolValue(d.ValidateJSON),
+		logLevel:     levelValue(slog.LevelInfo),
+		logFormat:    "text",
+	}
+	fs := flag.NewFlagSet("busd serve", flag.ContinueOnError)
+	fs.StringVar(&o.socket, "socket", "", socketUsage)
+	fs.StringVar(&o.group, "group", o.group, "`group` given to the socket file, best effort")
+	fs.Var(&o.heartbeat, "heartbeat", "system.bus.health `period`: a duration (10s, 500ms) or seconds; 0 disables")
+	fs.Var(&o.ringEvents, "ring-events", "per-subscriber queue bound in `events`")
+	fs.Var(&o.ringBytes, "ring-bytes", "per-subscriber queue bound in `bytes` (suffixes KiB, MiB, GiB)")
+	fs.Var(&o.highWater, "high-water", "per-subscriber `bytes` handed to the kernel before queueing (suffixes KiB, MiB)")
+	fs.Var(&o.loops, "loops", "`number` of event loops")
+	fs.Var(&o.maxConns, "max-conns", "`maximum` concurrent client connections (lowered to fit the open-files limit)")
+	fs.Var(&o.validateJSON, "validate-json", "check that every non-empty PUB body is one JSON object")
+	fs.Var(&o.logLevel, "log-level", "log `level`: debug, info, warn or error")
+	fs.Var(&o.logFormat, "log-format", "log `format`: text or json")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	err := parseFlags(fs, serveEnv, serveHelpEnv(), args, env, stdout, "busd [serve] [flags]")
+	if o.version && !errors.Is(err, flag.ErrHelp) {
+		return o, nil // --version needs nothing else to be valid
+	}
+	if err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, usageErrorf("unexpected argument %q", fs.Arg(0))
+	}
+	return o, nil
+}
+
+// config turns the options into an engine configuration (Socket and Logger
+// are filled by the caller).
+func (o *serveOptions) config() engine.Config {
+	cfg := engine.DefaultConfig()
+	cfg.Group = o.group
+	cfg.Heartbeat = time.Duration(o.heartbeat)
+	cfg.RingEvents = o.ringEvents.n
+	cfg.RingBytes = o.ringBytes.n
+	cfg.HighWater = o.highWater.n
+	cfg.Loops = o.loops.n
+	cfg.MaxConns = o.maxConns.n
+	cfg.ValidateJSON = bool(o.validateJSON)
+	return cfg
+}
+
+func newLogger(w io.Writer, format formatValue, level levelValue) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: slog.Level(level)}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func runServe(args []string, env func(string) string, stdout, stderr io.Writer) int {
+	o, err := parseServe(args, env, stdout)
+	if err != nil {
+		return exitCodeFor(err, stderr, "serve")
+	}
+	if o.version {
+		fmt.Fprintln(stdout, versionString())
+		return exitOK
+	}
+	log := newLogger(stderr, o.logFormat, o.logLevel)
+
+	socket, err := resolveSocket(systemSocketSources(o.socket, env), true)
+	if err != nil {
+		fmt.Fprintf(stderr, "busd: %v\n", err)
+		return exitFailure
+	}
+	dir := filepath.Dir(socket)
+	if fi, err := os.Stat(dir); err != nil {
+		fmt.Fprintf(stderr, "busd: cannot serve %s: directory %s does not exist\n", socket, dir)
+		return exitFailure
+	} else if !fi.IsDir() {
+		fmt.Fprintf(stderr, "busd: cannot serve %s: %s is not a directory\n", socket, dir)
+		return exitFailure
+	}
+
+	cfg := o.config()
+	cfg.Socket = socket
+	cfg.Logger = log
+	nofile := raiseNoFile(log)
+	if fit, lowered := fitMaxConns(cfg.MaxConns, nofile); lowered {
+		log.Warn("open-files limit too low for max-conns; lowering max-conns",
+			"max_conns", cfg.MaxConns, "effective_max_conns", fit, "nofile", nofile, "reserve", fdReserve)
+		cfg.MaxConns = fit
+	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintf(stderr, "busd: invalid configuration: %v\n", err)
+		return exitUsage
+	}
+
+	bi := readBuildInfo()
+	log.Info("busd starting",
+		"version", bi.short(),
+		"socket", cfg.Socket,
+		"pid", os.Getpid(),
+		"loops", cfg.Loops,
+		"ring_events", cfg.RingEvents,
+		"ring_bytes", cfg.RingBytes,
+		"high_water", cfg.HighWater,
+		"max_conns", cfg.MaxConns,
+		"heartbeat", cfg.Heartbeat.String(),
+		"validate_json", cfg.ValidateJSON,
+		"group", cfg.Group,
+		"nofile", nofile,
+	)
+
+	srv, err := engine.New(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "busd: invalid configuration: %v\n", err)
+		return exitUsage
+	}
+
+	// Subscribe before Run so that a signal during start-up is not lost.
+	sigc := make(chan os.Signal, 2)
+	signal.Notify(sigc, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigc)
+
+	ready := func() {
+		log.Info("busd ready", "socket", cfg.Socket)
+		notify(log, daemon.SdNotifyReady+"\nSTATUS=serving "+cfg.Socket)
+	}
+	runErr := make(chan error, 1)
+	go func() { runErr <- srv.Run(ready) }()
+
+	select {
+	case err := <-runErr:
+		if err == nil {
+			// Run only returns nil after Shutdown, which nobody called.
+			fmt.Fprintln(stderr, "busd: engine stopped unexpectedly")
+			return exitFailure
+		}
+		if errors.Is(err, engine.ErrAlreadyRunning) {
+			fmt.Fprintf(stderr, "busd: another busd is already serving %s\n", cfg.Socket)
+			return exitFailure
+		}
+		fmt.Fprintf(stderr, "busd: %v\n", err)
+		return exitFailure
+	case sig := <-sigc:
+		return shutdown(srv, runErr, sigc, sig, log)
+	}
+}
+
+// shutdown stops the server after sig and waits for Run to return. A second
+// signal, or Run still running after the timeout, ends the wait with a
+// failure exit.
+func shutdown(srv *engine.Server, runErr <-chan error, sigc <-chan os.Signal, sig os.Signal, log *slog.Logger) int {
+	log.Info("busd shutting down", "signal", sig.String())
+	notify(log, daemon.SdNotifyStopping+"\nSTATUS=shutting down ("+sig.String()+")")
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	shutErr := make(chan error, 1)
+	go func() { shutErr <- srv.Shutdown(ctx) }()
+
+	code := exitOK
+	var shutDone, runDone bool
+	deadline := time.NewTimer(shutdownTimeout + time.Second)
+	defer deadline.Stop()
+	for !shutDone || !runDone {
+		select {
+		case err := <-shutErr:
+			shutDone = true
+			if err != nil {
+				log.Error("shutdown failed", "err", err)
+				code = exitFailure
+			}
+		case err := <-runErr:
+			runDone = true
+			if err != nil {
+				log.Error("engine stopped with an error", "err", err)
+				code = exitFailure
+			}
+		case s := <-sigc:
+			log.Error("second signal during shutdown; exiting now", "signal", s.String())
+			return exitFailure
+		case <-deadline.C:
+			log.Error("shutdown did not finish in time", "timeout", shutdownTimeout)
+			return exitFailure
+		}
+	}
+	if code == exitOK {
+		log.Info("busd stopped")
+	}
+	return code
+}
+
+// notify sends state to systemd; it does nothing without NOTIFY_SOCKET.
+func notify(log *slog.Logger, state string) {
+	if _, err := daemon.SdNotify(false, state); err != nil {
+		log.Warn("sd_notify failed", "err", err)
+	}
+}
+
+// raiseNoFile lifts the soft RLIMIT_NOFILE to the hard limit and returns the
+// soft limit in effect afterwards.
+func raiseNoFile(log *slog.Logger) uint64 {
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		log.Warn("cannot read the open-files limit", "err", err)
+		return math.MaxUint64
+	}
+	if lim.Cur < lim.Max {
+		want := lim
+		want.Cur = lim.Max
+		if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &want); err != nil {
+			log.Warn("cannot raise the open-files limit", "soft", lim.Cur, "hard", lim.Max, "err", err)
+		} else {
+			lim = want
+		}
+	}
+	return lim.Cur
+}
+
+// fitMaxConns returns the connection cap that leaves fdReserve descriptors
+// free under the soft limit nofile, and whether it had to lower maxConns.
+func fitMaxConns(maxConns int, nofile uint64) (int, bool) {
+	if nofile == unix.RLIM_INFINITY || nofile >= uint64(maxConns)+fdReserve {
+		return maxConns, false
+	}
+	fit := 1
+	if nofile > fdReserve+1 {
+		fit = int(nofile - fdReserve)
+	}
+	return fit, true
+}

@@ -1,0 +1,76 @@
+package engine
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"busd/codec"
+	"busd/ring"
+)
+
+// client is the daemon's state for one connection.
+//
+// Ownership: every plain field is read and written only on the connection's
+// own event loop (gnet runs OnOpen, OnTraffic, OnClose and our flushes for a
+// connection on one goroutine). Fields other goroutines touch are atomic:
+// queue (publishers on other loops push into it), wakePending, and the
+// counters read by Stats.
+type client struct {
+	id    uint64
+	conn  gnet.Conn
+	loop  *loop
+	since time.Time
+	name  string
+	// Peer credentials (SO_PEERCRED) at connect time.
+	pid      int32
+	uid, gid uint32
+	// protoErr: this connection sent a hostile frame and is being closed.
+	protoErr bool
+
+	// patterns is this connection's subscription set; the index holds the
+	// same pairs. Removed from the index when the connection closes.
+	patterns map[string]struct{}
+
+	// queue is created at the first SUB: publishers never need one. Once set
+	// it is never replaced. It is atomic only for Stats; publishers find the
+	// client through the index, which orders the store before any push.
+	queue atomic.Pointer[ring.Ring[*codec.Message]]
+
+	// need is how many buffered bytes the frame being received needs before
+	// parsing it again is worth it (0: unknown, parse on every read).
+	need int
+	// dirty: queued on its loop's flush list for the current batch.
+	dirty bool
+	// backlogged: the queue still held events when the kernel/gnet side was
+	// full; the loop retries it on the next tick.
+	backlogged bool
+	// closed: OnClose ran. Writes after that would hit a reused fd.
+	closed bool
+
+	// wakePending: queued in its loop's inbox by another goroutine; cleared
+	// by the loop before flushing, so at most one wake-up per flush.
+	wakePending atomic.Bool
+
+	framesIn  atomic.Uint64
+	bytesIn   atomic.Uint64
+	eventsOut atomic.Uint64
+	bytesOut  atomic.Uint64
+}
+
+// drops is how many events this connection's queue evicted.
+func (cl *client) drops() uint64 {
+	if q := cl.queue.Load(); q != nil {
+		return q.Drops()
+	}
+	return 0
+}
+
+// queued is how many events wait in this connection's queue.
+func (cl *client) queued() int {
+	if q := cl.queue.Load(); q != nil {
+		return q.Len()
+	}
+	return 0
+}

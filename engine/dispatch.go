@@ -1,0 +1,161 @@
+package engine
+
+import (
+	"errors"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"busd/codec"
+	"busd/ring"
+)
+
+// Protocol errors above the frame layer (codec's errors cover the frame
+// layer). Sentinels: the error path allocates nothing.
+var (
+	errEmptyPattern   = errors.New("SUB with an empty pattern")
+	errEmptyTopic     = errors.New("PUB with an empty topic")
+	errInvalidBody    = errors.New("PUB body is not exactly one JSON object")
+	errEventFromPeer  = errors.New("EVT sent by a client")
+	errTruncatedFrame = errors.New("connection closed inside a frame")
+)
+
+// dispatch handles every complete frame at the start of buf and returns how
+// many bytes it consumed and what gnet should do with the connection.
+// buf is gnet's inbound buffer: nothing that points into it may outlive
+// this call (patterns and names are copied into strings, events into
+// messages).
+func (s *Server) dispatch(cl *client, buf []byte) (consumed int, action gnet.Action) {
+	l := cl.loop
+	for consumed < len(buf) {
+		f, n, need, err := codec.Parse(buf[consumed:])
+		if err != nil {
+			s.protocolError(cl, err)
+			return consumed, gnet.Close
+		}
+		if n == 0 {
+			cl.need = need
+			return consumed, gnet.None
+		}
+		consumed += n
+		l.batch.framesIn++
+		l.batch.bytesIn += uint64(n)
+		cl.framesIn.Add(1)
+		cl.bytesIn.Add(uint64(n))
+		if err := s.handleFrame(cl, f); err != nil {
+			if err == errBye {
+				return consumed, gnet.Close
+			}
+			s.protocolError(cl, err)
+			return consumed, gnet.Close
+		}
+	}
+	cl.need = 0
+	return consumed, gnet.None
+}
+
+// errBye ends the connection without it being a protocol error.
+var errBye = errors.New("BYE")
+
+func (s *Server) handleFrame(cl *client, f codec.Frame) error {
+	switch f.Verb {
+	case codec.VerbPUB:
+		return s.publish(cl, f.Args, f.Body)
+	case codec.VerbSUB:
+		return s.subscribe(cl, f.Args)
+	case codec.VerbUNSUB:
+		if cl.patterns != nil {
+			if _, ok := cl.patterns[string(f.Args)]; ok {
+				delete(cl.patterns, string(f.Args))
+				s.index.Remove(string(f.Args), cl)
+			}
+		}
+		return nil
+	case codec.VerbHELLO:
+		cl.name = string(f.Args)
+		return nil
+	case codec.VerbBYE:
+		return errBye
+	case codec.VerbEVT:
+		return errEventFromPeer
+	}
+	return codec.ErrUnknownVerb
+}
+
+func (s *Server) subscribe(cl *client, pattern []byte) error {
+	if len(pattern) == 0 {
+		return errEmptyPattern
+	}
+	if _, ok := cl.patterns[string(pattern)]; ok {
+		return nil
+	}
+	if cl.patterns == nil {
+		cl.patterns = make(map[string]struct{})
+	}
+	if cl.queue.Load() == nil {
+		cl.queue.Store(ring.New[*codec.Message](s.cfg.RingEvents, s.cfg.RingBytes))
+	}
+	p := string(pattern)
+	cl.patterns[p] = struct{}{}
+	s.index.Add(p, cl)
+	return nil
+}
+
+// publish fans one PUB out: validate, match, build the EVT frame once, and
+// push a reference into every other matching connection's queue.
+func (s *Server) publish(from *client, topic, body []byte) error {
+	if len(topic) == 0 {
+		return errEmptyTopic
+	}
+	if len(body) > 0 && s.cfg.ValidateJSON && !codec.ValidJSONObject(body) {
+		return errInvalidBody
+	}
+	l := from.loop
+	l.batch.published++
+	subs := s.index.Match(topic)
+	if len(subs) == 0 || (len(subs) == 1 && subs[0] == from) {
+		return nil
+	}
+	if len(body) == 0 {
+		// The daemon this replaces wrapped every PUB in a fresh envelope;
+		// an empty body still gets one, so subscribers always decode one.
+		l.scratch = codec.AppendEnvelope(l.scratch[:0], topic, "", time.Now(), []byte("{}"))
+		body = l.scratch
+	}
+	m := newMessage(topic, body)
+	s.fanOut(l, from, m, subs)
+	m.Release()
+	return nil
+}
+
+// fanOut pushes m to every subscriber but the publisher (no self-echo) and
+// marks them for flushing. The caller keeps its own reference.
+func (s *Server) fanOut(l *loop, from *client, m *codec.Message, subs []*client) {
+	for _, sub := range subs {
+		if sub == from {
+			continue
+		}
+		q := sub.queue.Load()
+		m.Retain()
+		q.Push(m)
+		switch {
+		case l == nil:
+			sub.loop.wake(sub)
+		case sub.loop != l:
+			sub.loop.wake(sub)
+		case q.Len() > s.flushEvents || q.Bytes() > s.flushBytes:
+			// One read can hold thousands of small frames: flushing only at
+			// the end of the batch would overflow a subscriber that keeps up.
+			s.flush(sub)
+			fallthrough
+		default:
+			l.markDirty(sub)
+		}
+	}
+}
+
+func (s *Server) protocolError(cl *client, err error) {
+	cl.protoErr = true
+	cl.loop.protocolErrors.Add(1)
+	s.cfg.Logger.Warn("protocol error, closing connection", append(cl.logAttrs(), "err", err)...)
+}

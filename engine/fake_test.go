@@ -1,0 +1,63 @@
+package engine
+
+import (
+	"github.com/panjf2000/gnet/v2"
+
+	"busd/codec"
+)
+
+// fakeConn stands in for a gnet connection in tests that isolate the
+// message path from the kernel: writes are counted and dropped.
+type fakeConn struct {
+	gnet.Conn
+	written int
+}
+
+func (f *fakeConn) Write(b []byte) (int, error) { f.written += len(b); return len(b), nil }
+func (f *fakeConn) OutboundBuffered() int       { return 0 }
+
+// pipeline is a server with clients wired to fake connections on one loop,
+// ready for dispatch calls: the whole PUB → match → queue → write path
+// without syscalls.
+type pipeline struct {
+	srv  *Server
+	loop *loop
+	pub  *client
+	subs []*client
+}
+
+func newPipeline(tb interface{ Fatal(...any) }, subscribers int, pattern string) *pipeline {
+	cfg := testConfig("/nonexistent/bus.sock")
+	srv, err := New(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	l := newLoop(srv, nil)
+	mk := func() *client {
+		return &client{id: srv.nextID.Add(1), conn: &fakeConn{}, loop: l}
+	}
+	p := &pipeline{srv: srv, loop: l, pub: mk()}
+	for range subscribers {
+		cl := mk()
+		if err := srv.subscribe(cl, []byte(pattern)); err != nil {
+			tb.Fatal(err)
+		}
+		p.subs = append(p.subs, cl)
+	}
+	return p
+}
+
+// feed runs buf through the publisher's read path, as OnTraffic does.
+func (p *pipeline) feed(buf []byte) int {
+	n, _ := p.srv.dispatch(p.pub, buf)
+	p.loop.endBatch()
+	return n
+}
+
+func pubFrames(topic string, body []byte, count int) []byte {
+	var b []byte
+	for range count {
+		b = codec.AppendFrame(b, codec.VerbPUB, topic, body)
+	}
+	return b
+}

@@ -1,0 +1,63 @@
+package engine
+
+// flush moves events from cl's queue to its connection while the
+// connection's outbound buffer (gnet's, unbounded) stays under the
+// high-water mark: the queue, which drops the oldest, holds any backlog,
+// not gnet. Runs on cl's loop only.
+func (s *Server) flush(cl *client) {
+	if cl.closed {
+		return
+	}
+	q := cl.queue.Load()
+	if q == nil {
+		return
+	}
+	l, c := cl.loop, cl.conn
+	buf := l.wbuf[:0]
+	var events, bytes uint64
+	for !cl.closed && c.OutboundBuffered()+len(buf) < s.cfg.HighWater {
+		m, ok := q.Pop()
+		if !ok {
+			break
+		}
+		f := m.Frame()
+		if len(buf)+len(f) > cap(buf) {
+			s.write(cl, buf)
+			buf = buf[:0]
+		}
+		if len(f) > cap(buf)/2 {
+			// Large events go out straight from the shared buffer: gnet
+			// copies only what the kernel does not take at once.
+			s.write(cl, f)
+		} else {
+			buf = append(buf, f...)
+		}
+		events++
+		bytes += uint64(len(f))
+		m.Release()
+	}
+	if len(buf) > 0 {
+		s.write(cl, buf)
+	}
+	l.wbuf = buf[:0]
+	if events > 0 {
+		l.eventsOut.Add(events)
+		l.bytesOut.Add(bytes)
+		cl.eventsOut.Add(events)
+		cl.bytesOut.Add(bytes)
+	}
+	if !cl.closed && !cl.backlogged && q.Len() > 0 {
+		cl.backlogged = true
+		l.backlog = append(l.backlog, cl)
+		l.hasBacklog.Store(true)
+	}
+}
+
+// write hands b to gnet, which writes it at once or copies what is left. A
+// failed write makes gnet close the connection, running OnClose before
+// returning, which sets cl.closed.
+func (s *Server) write(cl *client, b []byte) {
+	if !cl.closed {
+		_, _ = cl.conn.Write(b)
+	}
+}

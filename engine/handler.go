@@ -1,0 +1,155 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"golang.org/x/sys/unix"
+)
+
+// handler is the gnet event handler: connection life cycle, reads, and the
+// ticker. Frame semantics live in dispatch.go, writes in flush.go.
+type handler struct {
+	gnet.BuiltinEventEngine
+	srv     *Server
+	sock    *socketFile
+	ready   func()
+	bootErr error
+}
+
+func (h *handler) OnBoot(eng gnet.Engine) gnet.Action {
+	s := h.srv
+	// gnet has bound and is listening; the file mode is ours to set.
+	groupErr, err := h.sock.setAccess(s.cfg.SocketMode, s.cfg.Group)
+	if err != nil {
+		h.bootErr = err
+		return gnet.Shutdown
+	}
+	if groupErr != nil {
+		s.cfg.Logger.Warn("socket group not applied", "group", s.cfg.Group, "err", groupErr)
+	}
+	s.mu.Lock()
+	s.eng, s.booted = eng, true
+	stopping := s.stopping
+	s.mu.Unlock()
+	if stopping {
+		return gnet.Shutdown
+	}
+	s.nextHeartbeat = time.Now().Add(s.cfg.Heartbeat)
+	s.cfg.Logger.Info("listening", "socket", s.cfg.Socket, "loops", s.cfg.Loops)
+	if h.ready != nil {
+		h.ready()
+	}
+	return gnet.None
+}
+
+func (h *handler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
+	s := h.srv
+	if s.active.Add(1) > int64(s.cfg.MaxConns) {
+		s.active.Add(-1)
+		s.rejected.Add(1)
+		s.cfg.Logger.Warn("connection refused: connection cap reached", "max_conns", s.cfg.MaxConns)
+		return nil, gnet.Close
+	}
+	s.accepted.Add(1)
+	cl := &client{
+		id:    s.nextID.Add(1),
+		conn:  c,
+		loop:  s.loopOf(c.EventLoop()),
+		since: time.Now(),
+	}
+	cl.readPeer(c.Fd())
+	c.SetContext(cl)
+	s.clients.Store(cl.id, cl)
+	if s.cfg.Logger.Enabled(context.Background(), slog.LevelDebug) {
+		s.cfg.Logger.Debug("connection opened", cl.logAttrs()...)
+	}
+	return nil, gnet.None
+}
+
+func (h *handler) OnClose(c gnet.Conn, err error) gnet.Action {
+	cl, _ := c.Context().(*client)
+	if cl == nil {
+		return gnet.None // refused at the cap
+	}
+	s := h.srv
+	c.SetContext(nil)
+	if c.InboundBuffered() > 0 && (err == nil || errors.Is(err, io.EOF)) && !cl.protoErr {
+		s.protocolError(cl, errTruncatedFrame)
+	}
+	cl.closed = true
+	for p := range cl.patterns {
+		s.index.Remove(p, cl)
+	}
+	cl.patterns = nil
+	if q := cl.queue.Load(); q != nil {
+		q.Close()
+		s.closedDrops.Add(q.Drops())
+	}
+	s.clients.Delete(cl.id)
+	s.active.Add(-1)
+	if s.cfg.Logger.Enabled(context.Background(), slog.LevelDebug) {
+		s.cfg.Logger.Debug("connection closed", append(cl.logAttrs(), "err", err)...)
+	}
+	return gnet.None
+}
+
+func (h *handler) OnTraffic(c gnet.Conn) gnet.Action {
+	cl, _ := c.Context().(*client)
+	if cl == nil {
+		return gnet.Close
+	}
+	if cl.need > 0 && c.InboundBuffered() < cl.need {
+		return gnet.None // the frame being received is still incomplete
+	}
+	buf, _ := c.Peek(-1)
+	consumed, action := h.srv.dispatch(cl, buf)
+	if consumed > 0 {
+		// Discard(0) would drop everything buffered.
+		_, _ = c.Discard(consumed)
+	}
+	cl.loop.endBatch()
+	return action
+}
+
+// OnTick runs on gnet's ticker goroutine: heartbeats, and a retry for
+// subscribers whose outbound buffer was full (gnet tells no one when it
+// drains).
+func (h *handler) OnTick() (time.Duration, gnet.Action) {
+	s := h.srv
+	now := time.Now()
+	if s.cfg.Heartbeat > 0 && !now.Before(s.nextHeartbeat) {
+		s.heartbeat(now)
+		s.nextHeartbeat = now.Add(s.cfg.Heartbeat)
+	}
+	delay := idleTick
+	for _, l := range s.allLoops() {
+		if l.hasBacklog.Load() {
+			l.schedule(nil)
+			delay = backlogTick
+		}
+	}
+	if s.cfg.Heartbeat > 0 {
+		delay = min(delay, max(time.Until(s.nextHeartbeat), time.Millisecond))
+	}
+	return delay, gnet.None
+}
+
+const (
+	idleTick    = 100 * time.Millisecond
+	backlogTick = 2 * time.Millisecond
+)
+
+func (cl *client) readPeer(fd int) {
+	if cred, err := unix.GetsockoptUcred(fd, unix.SOL_SOCKET, unix.SO_PEERCRED); err == nil {
+		cl.pid, cl.uid, cl.gid = cred.Pid, cred.Uid, cred.Gid
+	}
+}
+
+func (cl *client) logAttrs() []any {
+	return []any{"conn", cl.id, "name", cl.name, "pid", cl.pid, "uid", cl.uid, "gid", cl.gid}
+}

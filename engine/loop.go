@@ -1,0 +1,157 @@
+package engine
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"github.com/panjf2000/gnet/v2"
+)
+
+// writeBatch is the size of a loop's write buffer: events are copied into it
+// and handed to the connection in one write, which measured cheaper than a
+// writev of many small frames and keeps gnet's outbound buffer (which
+// rescans every queued chunk on each writable event) down to few, large
+// chunks.
+const writeBatch = 64 << 10
+
+// loop is the state of one gnet event loop.
+//
+// Ownership: dirty, backlog and wbuf belong to the loop's goroutine. inbox
+// is how other goroutines (other loops, the ticker) hand it clients to
+// flush: they append under inboxMu and schedule one Execute per non-empty
+// inbox, so a burst of events costs one cross-loop task, not one per event.
+type loop struct {
+	srv *Server
+	el  gnet.EventLoop
+
+	// dirty lists this loop's clients that got events during the current
+	// batch; flushed when the batch ends.
+	dirty []*client
+	// backlog lists clients whose queue outlived a full outbound buffer;
+	// backlogSpare is its double buffer, so retries do not allocate.
+	backlog      []*client
+	backlogSpare []*client
+	wbuf         []byte
+	// scratch holds envelopes the server builds (empty PUB bodies).
+	scratch []byte
+	// batch counts what the current batch did; added to counters at its end
+	// so the hot path does no atomic per frame.
+	batch batchCounts
+
+	inboxMu   sync.Mutex
+	inbox     []*client
+	spare     []*client
+	scheduled bool // guarded by inboxMu: an Execute is on its way
+
+	// hasBacklog tells the ticker to retry this loop soon.
+	hasBacklog atomic.Bool
+
+	counters
+}
+
+type batchCounts struct {
+	framesIn, bytesIn, published uint64
+}
+
+// counters are written by one loop and summed by Stats.
+type counters struct {
+	framesIn       atomic.Uint64
+	bytesIn        atomic.Uint64
+	published      atomic.Uint64
+	eventsOut      atomic.Uint64
+	bytesOut       atomic.Uint64
+	protocolErrors atomic.Uint64
+}
+
+func newLoop(srv *Server, el gnet.EventLoop) *loop {
+	return &loop{srv: srv, el: el, wbuf: make([]byte, 0, writeBatch)}
+}
+
+// markDirty records that cl, a client of this loop, has new events to
+// flush at the end of the batch.
+func (l *loop) markDirty(cl *client) {
+	if !cl.dirty {
+		cl.dirty = true
+		l.dirty = append(l.dirty, cl)
+	}
+}
+
+// wake hands cl to this loop from any goroutine.
+func (l *loop) wake(cl *client) {
+	if !cl.wakePending.CompareAndSwap(false, true) {
+		return
+	}
+	l.schedule(cl)
+}
+
+// schedule queues cl (if not nil) and makes sure one Run is on its way.
+func (l *loop) schedule(cl *client) {
+	l.inboxMu.Lock()
+	if cl != nil {
+		l.inbox = append(l.inbox, cl)
+	}
+	schedule := !l.scheduled
+	l.scheduled = true
+	l.inboxMu.Unlock()
+	if schedule {
+		if err := l.el.Execute(context.Background(), l); err != nil {
+			// The engine is shutting down: nothing will flush again.
+			l.inboxMu.Lock()
+			l.scheduled = false
+			l.inboxMu.Unlock()
+		}
+	}
+}
+
+// Run drains the inbox on the loop's goroutine (gnet.Runnable).
+func (l *loop) Run(context.Context) error {
+	l.inboxMu.Lock()
+	batch := l.inbox
+	l.inbox = l.spare[:0]
+	l.scheduled = false
+	l.inboxMu.Unlock()
+	for i, cl := range batch {
+		cl.wakePending.Store(false)
+		l.srv.flush(cl)
+		batch[i] = nil
+	}
+	l.spare = batch[:0]
+	l.retryBacklog()
+	return nil
+}
+
+// endBatch flushes every client of this loop that got events in the batch.
+func (l *loop) endBatch() {
+	if b := &l.batch; b.framesIn != 0 {
+		l.framesIn.Add(b.framesIn)
+		l.bytesIn.Add(b.bytesIn)
+		if b.published != 0 {
+			l.published.Add(b.published)
+		}
+		*b = batchCounts{}
+	}
+	for i, cl := range l.dirty {
+		cl.dirty = false
+		l.srv.flush(cl)
+		l.dirty[i] = nil
+	}
+	l.dirty = l.dirty[:0]
+}
+
+// retryBacklog gives backlogged clients another chance to move events from
+// their queue into a drained outbound buffer.
+func (l *loop) retryBacklog() {
+	if len(l.backlog) == 0 {
+		return
+	}
+	pending := l.backlog
+	l.backlog = l.backlogSpare[:0]
+	for i, cl := range pending {
+		cl.backlogged = false
+		l.srv.flush(cl)
+		pending[i] = nil
+	}
+	l.backlogSpare = pending[:0]
+	l.hasBacklog.Store(len(l.backlog) > 0)
+}

@@ -1,0 +1,151 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"github.com/puzpuzpuz/xsync/v3"
+
+	"busd/codec"
+	"busd/trie"
+)
+
+// ErrAlreadyRunning is returned by Run when a live daemon already holds or
+// answers on the socket path.
+var ErrAlreadyRunning = errors.New("another busd is already serving this socket")
+
+// Server is one busd daemon: a gnet engine on a UNIX socket, the
+// subscription index, and one bounded queue per subscriber.
+//
+// Life cycle: New → Run (blocks) → Shutdown (from any goroutine) → Run
+// returns. A Server runs once.
+type Server struct {
+	cfg   Config
+	index *trie.Index[*client]
+	start time.Time
+	// flushEvents and flushBytes: a queue on the publisher's loop fuller than
+	// this is flushed at once instead of at the end of the batch.
+	flushEvents, flushBytes int
+
+	mu       sync.Mutex
+	eng      gnet.Engine
+	booted   bool
+	stopping bool
+	loops    map[gnet.EventLoop]*loop
+	loopList atomic.Pointer[[]*loop]
+	done     chan struct{}
+
+	clients  *xsync.MapOf[uint64, *client]
+	nextID   atomic.Uint64
+	active   atomic.Int64
+	accepted atomic.Uint64
+	rejected atomic.Uint64
+	// closedDrops keeps the drops of connections that are gone.
+	closedDrops atomic.Uint64
+
+	nextHeartbeat time.Time // ticker goroutine only
+	heartbeats    atomic.Uint64
+}
+
+// New checks cfg and returns a server that is not yet listening.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Server{
+		cfg:         cfg,
+		flushEvents: cfg.RingEvents / 2,
+		flushBytes:  cfg.RingBytes / 2,
+		index:       trie.New[*client](),
+		loops:       make(map[gnet.EventLoop]*loop),
+		clients:     xsync.NewMapOf[uint64, *client](),
+		done:        make(chan struct{}),
+	}, nil
+}
+
+// Run binds the socket, calls ready (if not nil) once clients can connect,
+// and serves until Shutdown. It returns nil after a clean shutdown, and an
+// error wrapping ErrAlreadyRunning when a live daemon holds the path.
+func (s *Server) Run(ready func()) error {
+	defer close(s.done)
+	sf, err := claimSocket(s.cfg.Socket)
+	if err != nil {
+		return err
+	}
+	defer sf.release()
+	s.start = time.Now()
+	h := &handler{srv: s, sock: sf, ready: ready}
+	routeGnetLogs(s.cfg.Logger)
+	err = gnet.Run(h, "unix://"+s.cfg.Socket,
+		gnet.WithNumEventLoop(s.cfg.Loops),
+		gnet.WithMulticore(s.cfg.Loops > 1),
+		gnet.WithTicker(true),
+		gnet.WithLogger(gnetLogger{s.cfg.Logger}),
+	)
+	if h.bootErr != nil {
+		return h.bootErr
+	}
+	if err != nil {
+		return fmt.Errorf("serving %s: %w", s.cfg.Socket, err)
+	}
+	return nil
+}
+
+// Shutdown stops accepting, closes every connection, removes the socket
+// file and waits for Run to return (or ctx to end).
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.stopping = true
+	eng, booted := s.eng, s.booted
+	s.mu.Unlock()
+	if booted {
+		if err := eng.Stop(ctx); err != nil {
+			return err
+		}
+	}
+	select {
+	case <-s.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// loopOf returns the state of gnet's event loop el, creating it on first use.
+func (s *Server) loopOf(el gnet.EventLoop) *loop {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.loops[el]
+	if l == nil {
+		l = newLoop(s, el)
+		s.loops[el] = l
+		list := make([]*loop, 0, len(s.loops))
+		for _, x := range s.loops {
+			list = append(list, x)
+		}
+		s.loopList.Store(&list)
+	}
+	return l
+}
+
+// allLoops lists the loops seen so far, for the ticker and Stats.
+func (s *Server) allLoops() []*loop {
+	if p := s.loopList.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// newMessage allocates the EVT frame for body on topic.
+func newMessage(topic, body []byte) *codec.Message {
+	m := codec.NewMessage(codec.EventFrameSize(topic, len(body)))
+	f := m.Frame()
+	off := codec.PutEventHeader(f, topic, len(body))
+	copy(f[off:], body)
+	return m
+}

@@ -1,0 +1,46 @@
+package engine
+
+// Stats is a snapshot of the daemon's global counters. Counters are
+// monotonic since start; Connections, Subscriptions and Queued are current.
+type Stats struct {
+	Connections    int
+	Accepted       uint64
+	Rejected       uint64
+	FramesIn       uint64
+	BytesIn        uint64
+	Published      uint64
+	EventsOut      uint64
+	BytesOut       uint64
+	Dropped        uint64
+	ProtocolErrors uint64
+	Heartbeats     uint64
+	Subscriptions  int
+	Queued         int
+}
+
+// Stats sums the per-loop and per-connection counters. Safe from any
+// goroutine; the figures are each exact but not taken at one instant.
+func (s *Server) Stats() Stats {
+	st := Stats{
+		Connections: int(s.active.Load()),
+		Accepted:    s.accepted.Load(),
+		Rejected:    s.rejected.Load(),
+		Dropped:     s.closedDrops.Load(),
+		Heartbeats:  s.heartbeats.Load(),
+	}
+	for _, l := range s.allLoops() {
+		st.FramesIn += l.framesIn.Load()
+		st.BytesIn += l.bytesIn.Load()
+		st.Published += l.published.Load()
+		st.EventsOut += l.eventsOut.Load()
+		st.BytesOut += l.bytesOut.Load()
+		st.ProtocolErrors += l.protocolErrors.Load()
+	}
+	s.clients.Range(func(_ uint64, cl *client) bool {
+		st.Dropped += cl.drops()
+		st.Queued += cl.queued()
+		return true
+	})
+	st.Subscriptions = s.index.Len()
+	return st
+}

@@ -1,0 +1,116 @@
+package ring
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"testing"
+)
+
+// nopItem is the benchmarks' item: one value is pushed over and over, so its
+// Release must not mind being called more than once.
+type nopItem struct{ size int }
+
+func (n *nopItem) Size() int { return n.size }
+func (n *nopItem) Release()  {}
+
+func BenchmarkPushPop(b *testing.B) {
+	// events=1000 takes the division path for slot indices, 1024 the mask.
+	for _, events := range []int{1024, 1000} {
+		b.Run(fmt.Sprintf("events=%d/producers=1", events), func(b *testing.B) {
+			r := New[*nopItem](events, 1<<30)
+			it := &nopItem{size: 64}
+			b.ReportAllocs()
+			for b.Loop() {
+				r.Push(it)
+				r.Pop()
+			}
+		})
+	}
+	for _, producers := range []int{1, 4} {
+		b.Run(fmt.Sprintf("events=1024/producers=%d/consumer=1", producers), func(b *testing.B) {
+			benchContended(b, producers, true)
+		})
+	}
+}
+
+// BenchmarkPushEvict keeps the ring full so that every push also evicts.
+func BenchmarkPushEvict(b *testing.B) {
+	b.Run("bound=events/producers=1", func(b *testing.B) {
+		r := New[*nopItem](64, 1<<30)
+		it := &nopItem{size: 64}
+		for range 64 {
+			r.Push(it)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			r.Push(it)
+		}
+	})
+	b.Run("bound=bytes/producers=1", func(b *testing.B) {
+		r := New[*nopItem](1024, 64*64)
+		it := &nopItem{size: 64}
+		for range 64 {
+			r.Push(it)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			r.Push(it)
+		}
+	})
+	b.Run("bound=events/producers=4", func(b *testing.B) {
+		benchContended(b, 4, false)
+	})
+}
+
+// benchContended splits b.N pushes over producers goroutines into a
+// 1024-event ring, with or without one goroutine popping concurrently. The
+// reported time is per push.
+func benchContended(b *testing.B, producers int, consume bool) {
+	r := New[*nopItem](1024, 1<<30)
+	it := &nopItem{size: 64}
+	if !consume {
+		for range 1024 {
+			r.Push(it)
+		}
+	}
+	stop := make(chan struct{})
+	var consumer sync.WaitGroup
+	if consume {
+		consumer.Add(1)
+		go func() {
+			defer consumer.Done()
+			for {
+				if _, ok := r.Pop(); !ok {
+					select {
+					case <-stop:
+						return
+					default:
+						runtime.Gosched()
+					}
+				}
+			}
+		}()
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for p := range producers {
+		n := b.N / producers
+		if p < b.N%producers {
+			n++
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range n {
+				r.Push(it)
+			}
+		}()
+	}
+	wg.Wait()
+	b.StopTimer()
+	close(stop)
+	consumer.Wait()
+	b.ReportMetric(float64(r.Drops())/float64(b.N), "drops/op")
+}

@@ -1,0 +1,33 @@
+//go:build !race
+
+package trie
+
+import "testing"
+
+func TestCacheHitAllocs(t *testing.T) {
+	x := New[int]()
+	x.Add("decky.*.state", 1)
+	x.Add("decky.>", 2)
+	x.Add("decky.d1.state", 3)
+	topic := []byte("decky.d1.state")
+	x.Match(topic)
+	if n := testing.AllocsPerRun(1000, func() { x.Match(topic) }); n != 0 {
+		t.Fatalf("cache hit: %v allocs, want 0", n)
+	}
+	if x.Stats().Hits < 1000 {
+		t.Fatalf("the measured calls were not cache hits: %+v", x.Stats())
+	}
+}
+
+// TestSingleNodeMissAllocs: a miss whose only match is one pattern node
+// shares that node's snapshot, so with the cache off it does not allocate.
+func TestSingleNodeMissAllocs(t *testing.T) {
+	x := New[int](WithCacheSize(0))
+	x.Add("decky.*.state", 1)
+	x.Add("decky.*.state", 2)
+	topic := []byte("decky.d1.state")
+	x.Match(topic)
+	if n := testing.AllocsPerRun(1000, func() { x.Match(topic) }); n != 0 {
+		t.Fatalf("uncached single-node match: %v allocs, want 0", n)
+	}
+}
