@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -31,7 +32,10 @@ type client struct {
 
 	// patterns is this connection's subscription set; the index holds the
 	// same pairs. Removed from the index when the connection closes.
+	// Written on the loop under infoMu, so that Connections can read it
+	// (and name) from another goroutine; SUB and UNSUB are rare.
 	patterns map[string]struct{}
+	infoMu   sync.Mutex
 
 	// queue is created at the first SUB: publishers never need one. Once set
 	// it is never replaced. It is atomic only for Stats; publishers find the

@@ -35,6 +35,10 @@ type Config struct {
 	ValidateJSON bool
 	// Logger receives the engine's and gnet's logs.
 	Logger *slog.Logger
+	// OnTick, if set, runs on every tick of the engine's ticker (at least
+	// every 100ms). A stuck engine stops calling it, which makes it the
+	// place for a systemd watchdog ping.
+	OnTick func()
 }
 
 // DefaultConfig is the configuration busd runs with when nothing is set.

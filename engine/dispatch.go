@@ -66,13 +66,17 @@ func (s *Server) handleFrame(cl *client, f codec.Frame) error {
 	case codec.VerbUNSUB:
 		if cl.patterns != nil {
 			if _, ok := cl.patterns[string(f.Args)]; ok {
+				cl.infoMu.Lock()
 				delete(cl.patterns, string(f.Args))
+				cl.infoMu.Unlock()
 				s.index.Remove(string(f.Args), cl)
 			}
 		}
 		return nil
 	case codec.VerbHELLO:
+		cl.infoMu.Lock()
 		cl.name = string(f.Args)
+		cl.infoMu.Unlock()
 		return nil
 	case codec.VerbBYE:
 		return errBye
@@ -89,14 +93,16 @@ func (s *Server) subscribe(cl *client, pattern []byte) error {
 	if _, ok := cl.patterns[string(pattern)]; ok {
 		return nil
 	}
-	if cl.patterns == nil {
-		cl.patterns = make(map[string]struct{})
-	}
 	if cl.queue.Load() == nil {
 		cl.queue.Store(ring.New[*codec.Message](s.cfg.RingEvents, s.cfg.RingBytes))
 	}
 	p := string(pattern)
+	cl.infoMu.Lock()
+	if cl.patterns == nil {
+		cl.patterns = make(map[string]struct{})
+	}
 	cl.patterns[p] = struct{}{}
+	cl.infoMu.Unlock()
 	s.index.Add(p, cl)
 	return nil
 }

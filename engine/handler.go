@@ -82,10 +82,13 @@ func (h *handler) OnClose(c gnet.Conn, err error) gnet.Action {
 		s.protocolError(cl, errTruncatedFrame)
 	}
 	cl.closed = true
-	for p := range cl.patterns {
+	cl.infoMu.Lock()
+	patterns := cl.patterns
+	cl.patterns = nil
+	cl.infoMu.Unlock()
+	for p := range patterns {
 		s.index.Remove(p, cl)
 	}
-	cl.patterns = nil
 	if q := cl.queue.Load(); q != nil {
 		q.Close()
 		s.closedDrops.Add(q.Drops())
@@ -122,6 +125,9 @@ func (h *handler) OnTraffic(c gnet.Conn) gnet.Action {
 func (h *handler) OnTick() (time.Duration, gnet.Action) {
 	s := h.srv
 	now := time.Now()
+	if s.cfg.OnTick != nil {
+		s.cfg.OnTick()
+	}
 	if s.cfg.Heartbeat > 0 && !now.Before(s.nextHeartbeat) {
 		s.heartbeat(now)
 		s.nextHeartbeat = now.Add(s.cfg.Heartbeat)

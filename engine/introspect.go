@@ -1,0 +1,56 @@
+package engine
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"busd/trie"
+)
+
+// ConnInfo describes one client connection, for operators.
+type ConnInfo struct {
+	ID       uint64    `json:"id"`
+	Name     string    `json:"name"`
+	PID      int32     `json:"pid"`
+	UID      uint32    `json:"uid"`
+	GID      uint32    `json:"gid"`
+	Since    time.Time `json:"since"`
+	Patterns []string  `json:"patterns"`
+	// Queued events wait in the queue; Delivered were handed to the socket;
+	// Dropped were evicted by the drop-oldest bound.
+	Queued    int    `json:"queued"`
+	Delivered uint64 `json:"delivered"`
+	Dropped   uint64 `json:"dropped"`
+	FramesIn  uint64 `json:"frames_in"`
+	BytesIn   uint64 `json:"bytes_in"`
+	BytesOut  uint64 `json:"bytes_out"`
+}
+
+// Connections snapshots every open connection, ordered by ID. Safe from
+// any goroutine.
+func (s *Server) Connections() []ConnInfo {
+	var out []ConnInfo
+	s.clients.Range(func(_ uint64, cl *client) bool {
+		cl.infoMu.Lock()
+		info := ConnInfo{ID: cl.id, Name: cl.name, PID: cl.pid, UID: cl.uid, GID: cl.gid, Since: cl.since}
+		for p := range cl.patterns {
+			info.Patterns = append(info.Patterns, p)
+		}
+		cl.infoMu.Unlock()
+		slices.Sort(info.Patterns)
+		info.Queued = cl.queued()
+		info.Delivered = cl.eventsOut.Load()
+		info.Dropped = cl.drops()
+		info.FramesIn = cl.framesIn.Load()
+		info.BytesIn = cl.bytesIn.Load()
+		info.BytesOut = cl.bytesOut.Load()
+		out = append(out, info)
+		return true
+	})
+	slices.SortFunc(out, func(a, b ConnInfo) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
+
+// IndexStats reports the subscription index and its match cache.
+func (s *Server) IndexStats() trie.Stats { return s.index.Stats() }
