@@ -57,6 +57,13 @@ type client struct {
 	// by the loop before flushing, so at most one wake-up per flush.
 	wakePending atomic.Bool
 
+	// firstDropNs and lastDropNs span the evictions not yet reported by a
+	// drop notice (set by publishers); notifiedDrops is the queue's drop
+	// count at the last notice (loop-owned).
+	firstDropNs   atomic.Int64
+	lastDropNs    atomic.Int64
+	notifiedDrops uint64
+
 	framesIn  atomic.Uint64
 	bytesIn   atomic.Uint64
 	eventsOut atomic.Uint64

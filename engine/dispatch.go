@@ -143,7 +143,9 @@ func (s *Server) fanOut(l *loop, from *client, m *codec.Message, subs []*client)
 		}
 		q := sub.queue.Load()
 		m.Retain()
-		q.Push(m)
+		if q.Push(m) > 0 {
+			sub.noteDrops(time.Now().UnixNano())
+		}
 		switch {
 		case l == nil:
 			sub.loop.wake(sub)

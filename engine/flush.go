@@ -14,6 +14,9 @@ func (s *Server) flush(cl *client) {
 	}
 	l, c := cl.loop, cl.conn
 	buf := l.wbuf[:0]
+	if d := q.Drops(); d != cl.notifiedDrops && c.OutboundBuffered() < s.cfg.HighWater {
+		buf = s.appendDropNotice(cl, buf, d)
+	}
 	var events, bytes uint64
 	for !cl.closed && c.OutboundBuffered()+len(buf) < s.cfg.HighWater {
 		m, ok := q.Pop()

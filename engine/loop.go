@@ -62,6 +62,7 @@ type counters struct {
 	eventsOut      atomic.Uint64
 	bytesOut       atomic.Uint64
 	protocolErrors atomic.Uint64
+	dropNotices    atomic.Uint64
 }
 
 func newLoop(srv *Server, el gnet.EventLoop) *loop {

@@ -14,6 +14,7 @@ type Stats struct {
 	Dropped        uint64
 	ProtocolErrors uint64
 	Heartbeats     uint64
+	DropNotices    uint64
 	Subscriptions  int
 	Queued         int
 }
@@ -35,6 +36,7 @@ func (s *Server) Stats() Stats {
 		st.EventsOut += l.eventsOut.Load()
 		st.BytesOut += l.bytesOut.Load()
 		st.ProtocolErrors += l.protocolErrors.Load()
+		st.DropNotices += l.dropNotices.Load()
 	}
 	s.clients.Range(func(_ uint64, cl *client) bool {
 		st.Dropped += cl.drops()
