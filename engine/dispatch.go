@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -137,12 +138,16 @@ func (s *Server) publish(from *client, topic, body []byte) error {
 // fanOut pushes m to every subscriber but the publisher (no self-echo) and
 // marks them for flushing. The caller keeps its own reference.
 func (s *Server) fanOut(l *loop, from *client, m *codec.Message, subs []*client) {
+	targets := len(subs)
+	if from != nil && slices.Contains(subs, from) {
+		targets--
+	}
+	m.RetainN(targets)
 	for _, sub := range subs {
 		if sub == from {
 			continue
 		}
 		q := sub.queue.Load()
-		m.Retain()
 		if q.Push(m) > 0 {
 			sub.noteDrops(time.Now().UnixNano())
 		}

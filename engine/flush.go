@@ -1,5 +1,10 @@
 package engine
 
+import "busd/codec"
+
+// popBatch is how many events a flush takes from a queue at once.
+const popBatch = 64
+
 // flush moves events from cl's queue to its connection while the
 // connection's outbound buffer (gnet's, unbounded) stays under the
 // high-water mark: the queue, which drops the oldest, holds any backlog,
@@ -18,26 +23,32 @@ func (s *Server) flush(cl *client) {
 		buf = s.appendDropNotice(cl, buf, d)
 	}
 	var events, bytes uint64
+	var popped [popBatch]*codec.Message
+	take := popBatch
 	for !cl.closed && c.OutboundBuffered()+len(buf) < s.cfg.HighWater {
-		m, ok := q.Pop()
-		if !ok {
+		n := q.PopN(popped[:take])
+		if n == 0 {
 			break
 		}
-		f := m.Frame()
-		if len(buf)+len(f) > cap(buf) {
-			s.write(cl, buf)
-			buf = buf[:0]
+		for i, m := range popped[:n] {
+			f := m.Frame()
+			if len(buf)+len(f) > cap(buf) {
+				s.write(cl, buf)
+				buf = buf[:0]
+			}
+			if len(f) > cap(buf)/2 {
+				// Large events go out straight from the shared buffer: gnet
+				// copies only what the kernel does not take at once.
+				s.write(cl, f)
+				take = 1 // keep the high-water check per event
+			} else {
+				buf = append(buf, f...)
+			}
+			events++
+			bytes += uint64(len(f))
+			m.Release() // even if the write closed cl: the reference is ours
+			popped[i] = nil
 		}
-		if len(f) > cap(buf)/2 {
-			// Large events go out straight from the shared buffer: gnet
-			// copies only what the kernel does not take at once.
-			s.write(cl, f)
-		} else {
-			buf = append(buf, f...)
-		}
-		events++
-		bytes += uint64(len(f))
-		m.Release()
 	}
 	if len(buf) > 0 {
 		s.write(cl, buf)

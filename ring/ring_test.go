@@ -308,3 +308,29 @@ func TestSlotsDropReferences(t *testing.T) {
 		}
 	}
 }
+
+func TestPopN(t *testing.T) {
+	r := New[*item](8, 1<<20)
+	its := newItems(6, 10)
+	for _, it := range its {
+		r.Push(it)
+	}
+	var dst [4]*item
+	if n := r.PopN(dst[:]); n != 4 || dst[0] != its[0] || dst[3] != its[3] {
+		t.Fatalf("PopN = %d %v", n, dst)
+	}
+	if r.Len() != 2 || r.Bytes() != 20 || r.Popped() != 4 {
+		t.Fatalf("Len %d Bytes %d Popped %d after PopN", r.Len(), r.Bytes(), r.Popped())
+	}
+	if n := r.PopN(dst[:]); n != 2 || dst[0] != its[4] || dst[1] != its[5] {
+		t.Fatalf("second PopN = %d", n)
+	}
+	if n := r.PopN(dst[:]); n != 0 {
+		t.Fatalf("PopN on empty = %d", n)
+	}
+	for _, it := range its {
+		it.Release()
+	}
+	checkConservation(t, r)
+	mustEmpty(t, r)
+}

@@ -27,6 +27,19 @@ func BenchmarkPushPop(b *testing.B) {
 			}
 		})
 	}
+	// A burst of 64 pushes drained by one PopN: the engine's flush pattern.
+	b.Run("events=1024/producers=1/popn=64", func(b *testing.B) {
+		r := New[*nopItem](1024, 1<<30)
+		it := &nopItem{size: 64}
+		var dst [64]*nopItem
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			r.Push(it)
+			if i%64 == 63 {
+				r.PopN(dst[:])
+			}
+		}
+	})
 	for _, producers := range []int{1, 4} {
 		b.Run(fmt.Sprintf("events=1024/producers=%d/consumer=1", producers), func(b *testing.B) {
 			benchContended(b, producers, true)

@@ -113,14 +113,29 @@ func stress(t *testing.T, maxEvents, maxBytes, largest, perProducer int) {
 		allDone := make(chan struct{})
 		go func() { producersDone.Wait(); <-closed; close(allDone) }()
 		rng := rand.New(rand.NewPCG(42, 42))
+		// The consumer alternates between Pop and PopN runs of random
+		// length, so both dequeue paths race the evicting producers.
+		var batch [8]*item
+		var pending []*item
+		pop := func() (*item, bool) {
+			if len(pending) == 0 && rng.IntN(2) == 0 {
+				pending = batch[:r.PopN(batch[:1+rng.IntN(len(batch))])]
+			}
+			if len(pending) > 0 {
+				it := pending[0]
+				pending = pending[1:]
+				return it, true
+			}
+			return r.Pop()
+		}
 		for {
-			it, ok := r.Pop()
+			it, ok := pop()
 			if !ok {
 				select {
 				case <-allDone:
 					// Nothing is in flight any more, so a final empty Pop
 					// means empty for good.
-					if it, ok = r.Pop(); !ok {
+					if it, ok = pop(); !ok {
 						return
 					}
 				default:
