@@ -20,7 +20,8 @@ type Stats struct {
 }
 
 // Stats sums the per-loop and per-connection counters. Safe from any
-// goroutine; the figures are each exact but not taken at one instant.
+// goroutine. The figures are not taken at one instant, and a loop's frame
+// counts are added when its read batch ends.
 func (s *Server) Stats() Stats {
 	st := Stats{
 		Connections: int(s.active.Load()),
