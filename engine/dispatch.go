@@ -149,14 +149,14 @@ func (s *Server) fanOut(l *loop, from *client, m *codec.Message, subs []*client)
 		}
 		q := sub.queue.Load()
 		if q.Push(m) > 0 {
-			sub.noteDrops(time.Now().UnixNano())
+			sub.noteDrops(l.clock())
 		}
 		switch {
 		case l == nil:
 			sub.loop.wake(sub)
 		case sub.loop != l:
 			sub.loop.wake(sub)
-		case q.Len() > s.flushEvents || q.Bytes() > s.flushBytes:
+		case !sub.backlogged && (q.Len() > s.flushEvents || q.Bytes() > s.flushBytes):
 			// One read can hold thousands of small frames: flushing only at
 			// the end of the batch would overflow a subscriber that keeps up.
 			s.flush(sub)

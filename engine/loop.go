@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/panjf2000/gnet/v2"
 )
@@ -52,6 +53,21 @@ type loop struct {
 
 type batchCounts struct {
 	framesIn, bytesIn, published uint64
+	// now caches the clock for the batch (0: not read yet), so that a
+	// subscriber dropping on every push does not read it on every push.
+	now int64
+}
+
+// clock returns the current batch's time in Unix nanoseconds, reading the
+// clock at most once per batch. A nil loop (the ticker) reads it each time.
+func (l *loop) clock() int64 {
+	if l == nil {
+		return time.Now().UnixNano()
+	}
+	if l.batch.now == 0 {
+		l.batch.now = time.Now().UnixNano()
+	}
+	return l.batch.now
 }
 
 // counters are written by one loop and summed by Stats.
@@ -130,8 +146,8 @@ func (l *loop) endBatch() {
 		if b.published != 0 {
 			l.published.Add(b.published)
 		}
-		*b = batchCounts{}
 	}
+	l.batch = batchCounts{}
 	for i, cl := range l.dirty {
 		cl.dirty = false
 		l.srv.flush(cl)
