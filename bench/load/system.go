@@ -41,6 +41,10 @@ type Publisher interface {
 // Subscriber is a connection receiving events; Ready returns once every
 // pattern is registered on the server (so no event published afterwards
 // can be missed), Close stops it.
+//
+// Run reads the counts that onEvent keeps after Close returns, so Close
+// must return only once the subscriber's goroutine has stopped: onEvent is
+// never called after Close returns.
 type Subscriber interface {
 	Ready(ctx context.Context) error
 	Close() error

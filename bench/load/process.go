@@ -1,0 +1,107 @@
+package load
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// server is a child server process listening on a UNIX socket in its own
+// short temporary directory.
+type server struct {
+	cmd    *exec.Cmd
+	dir    string
+	socket string
+	exited chan struct{}
+	stderr *logBuffer
+}
+
+// startServer runs bin with args(socket) and waits until the socket
+// accepts a connection.
+func startServer(ctx context.Context, bin string, args func(socket string) []string) (*server, error) {
+	// Short: socket paths are limited to 108 bytes.
+	dir, err := os.MkdirTemp("", "bb")
+	if err != nil {
+		return nil, err
+	}
+	s := &server{dir: dir, socket: filepath.Join(dir, "s"), exited: make(chan struct{}), stderr: &logBuffer{max: 8 << 10}}
+	s.cmd = exec.Command(bin, args(s.socket)...)
+	s.cmd.Stdout = s.stderr
+	s.cmd.Stderr = s.stderr
+	if err := s.cmd.Start(); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	go func() { s.cmd.Wait(); close(s.exited) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := dialUnix(s.socket)
+		if err == nil {
+			c.Close()
+			return s, nil
+		}
+		select {
+		case <-s.exited:
+			s.stop()
+			return nil, fmt.Errorf("%s exited at start (%v): %s", filepath.Base(bin), s.cmd.ProcessState, s.stderr)
+		case <-ctx.Done():
+			s.stop()
+			return nil, ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			s.stop()
+			return nil, fmt.Errorf("%s: socket %s not accepting after 10s: %s", filepath.Base(bin), s.socket, s.stderr)
+		}
+	}
+}
+
+func (s *server) pid() int { return s.cmd.Process.Pid }
+
+// stop sends SIGTERM, then SIGKILL after 5 s, waits, removes the directory.
+func (s *server) stop() error {
+	var err error
+	select {
+	case <-s.exited:
+	default:
+		s.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-s.exited:
+		case <-time.After(5 * time.Second):
+			s.cmd.Process.Kill()
+			<-s.exited
+			err = fmt.Errorf("server pid %d ignored SIGTERM for 5s: killed", s.pid())
+		}
+	}
+	os.RemoveAll(s.dir)
+	return err
+}
+
+// logBuffer keeps the first max bytes written to it (a server's logs,
+// for error messages).
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+	max int
+}
+
+func (t *logBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if room := t.max - t.buf.Len(); room > 0 {
+		t.buf.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+func (t *logBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(bytes.TrimSpace(t.buf.Bytes()))
+}
