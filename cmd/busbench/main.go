@@ -4,6 +4,7 @@
 //
 //	busbench [--system busd|raw] [--workload W1w,W2f,...|all] [flags]
 //	busbench --socket /run/decnet/bus.sock [--pid N] --workload W1w
+//	busbench model results.jsonl   (capacity model fitted to --json output)
 //
 // Without --workload, the flags --publishers, --subscribers, --pattern,
 // --topic, --size, --mode and --rate describe one custom workload; with it,
@@ -33,6 +34,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	// A hidden subcommand: the raw relay process that load.Raw starts.
 	if len(args) > 0 && args[0] == "relay" {
 		return load.RelayMain(args[1:], stderr)
+	}
+	if len(args) > 0 && args[0] == "model" {
+		return runModel(args[1:], stdout, stderr)
 	}
 	fs := flag.NewFlagSet("busbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
