@@ -56,6 +56,14 @@ value: // A value is expected at b[i], possibly after whitespace.
 	}
 	c = jsonAt(p, i)
 	if c <= ' ' {
+		// Usually the single space after ':' or ','.
+		if c == ' ' {
+			i++
+			if i >= n {
+				return false
+			}
+			c = jsonAt(p, i)
+		}
 		for isJSONSpace(c) {
 			i++
 			if i >= n {
@@ -239,6 +247,9 @@ next: // A value just ended at b[i-1], inside a container.
 	if c == ',' {
 		if closer == ']' {
 			goto value
+		}
+		if i < n && jsonAt(p, i) == ' ' {
+			i++
 		}
 		for i < n && isJSONSpace(jsonAt(p, i)) {
 			i++
