@@ -368,7 +368,7 @@ func TestE2EPubSub(t *testing.T) {
 
 	sub := start(t, cleanEnv(t), "sub", "--socket", path, "decky.*.state", "nomatch.>")
 	body := `{"v":1,"id":"0123456789abcdef0123456789abcdef","topic":"decky.d1.state","type":"state","ts":1764190000.5,"payload":{"state":"running"}}`
-	want := "decky.d1.state " + body + "\n"
+	want := regexp.MustCompile(`^\[#\d+\] decky\.d1\.state ` + regexp.QuoteMeta(body) + `$`)
 
 	// A non-matching event first: it must never be printed.
 	other := start(t, cleanEnv(t), "pub", "--socket", path, "decky.d1.traffic", `{"n":1}`)
@@ -377,7 +377,7 @@ func TestE2EPubSub(t *testing.T) {
 	}
 	waitPrinted(t, sub, path, "decky.d1.state", body)
 	for _, line := range strings.Split(strings.TrimSuffix(sub.stdout.String(), "\n"), "\n") {
-		if line+"\n" != want {
+		if !want.MatchString(line) {
 			t.Errorf("unexpected line from sub: %q", line)
 		}
 	}
@@ -387,16 +387,43 @@ func TestE2EPubSub(t *testing.T) {
 		t.Errorf("sub exit code after SIGINT: %d; stderr %s", code, sub.stderr.String())
 	}
 
-	// A subscriber whose daemon goes away ends cleanly.
-	sub2 := start(t, cleanEnv(t), "sub", "--socket", path, ">")
+	// With --no-reconnect, a subscriber whose daemon goes away exits 1
+	// with one line saying so.
+	sub2 := start(t, cleanEnv(t), "sub", "--no-reconnect", "--socket", path, ">")
 	waitPrinted(t, sub2, path, "ping.x", `{"ping":1}`)
 	d.signal(t, syscall.SIGTERM)
 	if code := d.wait(t, 10*time.Second); code != 0 {
 		t.Errorf("daemon exit code %d", code)
 	}
-	if code := sub2.wait(t, 10*time.Second); code != 0 {
+	if code := sub2.wait(t, 10*time.Second); code != 1 || !strings.Contains(sub2.stderr.String(), "lost the connection to "+path) {
 		t.Errorf("sub exit code after the daemon stopped: %d; stderr %s", code, sub2.stderr.String())
 	}
+}
+
+func TestE2ESubReconnects(t *testing.T) {
+	path := filepath.Join(shortTempDir(t), "bus.sock")
+	d := start(t, cleanEnv(t), "--socket", path)
+	waitSocket(t, d, path)
+	sub := start(t, cleanEnv(t), "sub", "--socket", path, "r.>")
+	waitPrinted(t, sub, path, "r.1", `{"n":1}`)
+
+	d.signal(t, syscall.SIGTERM)
+	if code := d.wait(t, 10*time.Second); code != 0 {
+		t.Fatalf("daemon exit code %d", code)
+	}
+	d2 := start(t, cleanEnv(t), "--socket", path)
+	waitSocket(t, d2, path)
+	// The same subscriber process prints events from the new daemon.
+	waitPrinted(t, sub, path, "r.2", `{"n":2}`)
+	if s := sub.stderr.String(); !strings.Contains(s, "reconnecting") || !strings.Contains(s, "restored") {
+		t.Errorf("sub stderr %q does not report the reconnection", s)
+	}
+	sub.signal(t, syscall.SIGTERM)
+	if code := sub.wait(t, 10*time.Second); code != 0 {
+		t.Errorf("sub exit code %d", code)
+	}
+	d2.signal(t, syscall.SIGTERM)
+	d2.wait(t, 10*time.Second)
 }
 
 // waitPrinted publishes topic/body with "busd pub" until the subscriber sub
@@ -416,7 +443,7 @@ func waitPrinted(t *testing.T, sub *proc, path, topic, body string) {
 			t.Fatalf("sub exited early: %v; stderr %s", sub.err, sub.stderr.String())
 		default:
 		}
-		pub := start(t, cleanEnv(t), "pub", "--socket", path, topic, body)
+		pub := start(t, cleanEnv(t), "pub", "--raw", "--socket", path, topic, body)
 		if code := pub.wait(t, 10*time.Second); code != 0 {
 			t.Fatalf("pub: exit %d, stderr %s", code, pub.stderr.String())
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -28,7 +29,7 @@ func TestServeDefaults(t *testing.T) {
 	}
 	got, want := o.config(), engine.DefaultConfig()
 	got.Logger, want.Logger = nil, nil
-	if got != want {
+	if !reflect.DeepEqual(got, want) { // OnTick is nil in both
 		t.Errorf("defaults:\n got %+v\nwant %+v", got, want)
 	}
 	if o.socket != "" || slog.Level(o.logLevel) != slog.LevelInfo || o.logFormat != "text" || o.version {

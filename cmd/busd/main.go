@@ -1,8 +1,9 @@
-// Command busd is the host bus daemon and a small client for it.
+// Command busd is the host bus daemon and its command-line clients.
 //
 //	busd [serve] [flags]                run the daemon (the default)
-//	busd pub [--socket P] TOPIC [JSON]  publish one event
-//	busd sub [--socket P] PATTERN...    print matching events until interrupted
+//	busd pub [flags] TOPIC [JSON]       publish events
+//	busd sub [flags] PATTERN...         print matching events
+//	busd stats [flags]                  the daemon's counters and connections (admin socket)
 //
 // Every daemon flag has an environment variable; a flag wins over its
 // variable, which wins over the default. See "busd serve -h".
@@ -23,6 +24,7 @@ const (
 	exitOK      = 0
 	exitFailure = 1 // runtime failure: cannot connect, already running, ...
 	exitUsage   = 2 // bad command line or environment value
+	exitTimeout = 3 // sub --timeout ran out before --count events
 )
 
 func main() {
@@ -39,8 +41,9 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "run the daemon (the default when no command is given)", runServe},
-		{"pub", "publish one event: busd pub [--socket P] TOPIC [JSON]", runPub},
-		{"sub", "print events matching patterns: busd sub [--socket P] PATTERN...", runSub},
+		{"pub", "publish events: busd pub [flags] TOPIC [JSON]", runPub},
+		{"sub", "print events matching patterns: busd sub [flags] PATTERN...", runSub},
+		{"stats", "show the daemon's counters and connections: busd stats [--json]", runStats},
 	}
 }
 
@@ -98,12 +101,21 @@ func usageErrorf(format string, a ...any) error {
 // flag.ContinueOnError. On -h it prints the help, naming the variables in
 // helpEnv, to stdout and returns flag.ErrHelp.
 func parseFlags(fs *flag.FlagSet, envNames, helpEnv map[string]string, args []string, env func(string) string, stdout io.Writer, synopsis string) error {
+	_, err := parseFlagsArgs(fs, envNames, helpEnv, args, env, stdout, synopsis, false)
+	return err
+}
+
+// parseFlagsArgs is parseFlags that also returns the positional arguments.
+// With interspersed, flags may follow positional arguments (as in
+// "busd pub TOPIC --type T"); "--" ends the flags.
+func parseFlagsArgs(fs *flag.FlagSet, envNames, helpEnv map[string]string, args []string, env func(string) string, stdout io.Writer, synopsis string, interspersed bool) ([]string, error) {
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	if err := fs.Parse(args); err != nil {
+	positional, err := parseArgs(fs, args, interspersed)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printHelp(stdout, fs, helpEnv, synopsis)
-			return err
+			return nil, err
 		}
 		// The flag package says "-name"; the documentation says "--name".
 		// ("invalid value ... for flag -x", "invalid boolean value ... for -x")
@@ -114,7 +126,7 @@ func parseFlags(fs *flag.FlagSet, envNames, helpEnv map[string]string, args []st
 				break
 			}
 		}
-		return usageErrorf("%s", msg)
+		return nil, usageErrorf("%s", msg)
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
@@ -136,10 +148,38 @@ func parseFlags(fs *flag.FlagSet, envNames, helpEnv map[string]string, args []st
 			continue
 		}
 		if err := f.Value.Set(v); err != nil {
-			return usageErrorf("invalid value %q for %s (--%s): %v", v, envNames[name], name, err)
+			return nil, usageErrorf("invalid value %q for %s (--%s): %v", v, envNames[name], name, err)
 		}
 	}
-	return nil
+	return positional, nil
+}
+
+// parseArgs runs fs.Parse, resuming after each positional argument when
+// interspersed.
+func parseArgs(fs *flag.FlagSet, args []string, interspersed bool) ([]string, error) {
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if !interspersed {
+		return fs.Args(), nil
+	}
+	var positional []string
+	for {
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		// fs.Parse stops at "--" (which it consumes) or at the first
+		// non-flag argument.
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+	}
 }
 
 // printHelp lists fs's flags with "--" and their environment variables.

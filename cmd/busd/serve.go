@@ -6,17 +6,21 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
+	"github.com/VictoriaMetrics/metrics"
 	"github.com/coreos/go-systemd/v22/daemon"
 	"golang.org/x/sys/unix"
 
+	"busd/admin"
 	"busd/codec"
 	"busd/engine"
 )
@@ -44,6 +48,8 @@ type serveOptions struct {
 	validateJSON boolValue
 	logLevel     levelValue
 	logFormat    formatValue
+	adminSocket  string
+	adminMode    modeValue
 	version      bool
 }
 
@@ -60,6 +66,8 @@ var serveEnv = map[string]string{
 	"validate-json": "BUSD_VALIDATE_JSON",
 	"log-level":     "BUSD_LOG_LEVEL",
 	"log-format":    "BUSD_LOG_FORMAT",
+	"admin-socket":  adminSocketEnv,
+	"admin-mode":    "BUSD_ADMIN_MODE",
 }
 
 // serveHelpEnv is serveEnv plus the socket variable, for the help text.
@@ -85,6 +93,7 @@ func parseServe(args []string, env func(string) string, stdout io.Writer) (*serv
 		validateJSON: boolValue(d.ValidateJSON),
 		logLevel:     levelValue(slog.LevelInfo),
 		logFormat:    "text",
+		adminMode:    modeValue(admin.DefaultMode),
 	}
 	fs := flag.NewFlagSet("busd serve", flag.ContinueOnError)
 	fs.StringVar(&o.socket, "socket", "", socketUsage)
@@ -98,6 +107,8 @@ func parseServe(args []string, env func(string) string, stdout io.Writer) (*serv
 	fs.Var(&o.validateJSON, "validate-json", "check that every non-empty PUB body is one JSON object")
 	fs.Var(&o.logLevel, "log-level", "log `level`: debug, info, warn or error")
 	fs.Var(&o.logFormat, "log-format", "log `format`: text or json")
+	fs.StringVar(&o.adminSocket, "admin-socket", "", "serve /metrics, /connz, /subsz, /statsz and /debug/pprof/ over HTTP on a second UNIX socket at this `path` (off when empty)")
+	fs.Var(&o.adminMode, "admin-mode", "file `mode` of the admin socket, octal")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	err := parseFlags(fs, serveEnv, serveHelpEnv(), args, env, stdout, "busd [serve] [flags]")
 	if o.version && !errors.Is(err, flag.ErrHelp) {
@@ -163,6 +174,12 @@ func runServe(args []string, env func(string) string, stdout, stderr io.Writer) 
 	cfg := o.config()
 	cfg.Socket = socket
 	cfg.Logger = log
+	if every, ok := watchdogInterval(env); ok {
+		// Ping from the engine's ticker: a stuck engine stops pinging and
+		// systemd restarts it.
+		cfg.OnTick = newWatchdog(every/2, time.Now, func() { notify(log, daemon.SdNotifyWatchdog) })
+		log.Info("systemd watchdog enabled", "timeout", every.String(), "ping_every", (every / 2).String())
+	}
 	nofile := raiseNoFile(log)
 	if fit, lowered := fitMaxConns(cfg.MaxConns, nofile); lowered {
 		log.Warn("open-files limit too low for max-conns; lowering max-conns",
@@ -194,6 +211,14 @@ func runServe(args []string, env func(string) string, stdout, stderr io.Writer) 
 	if err != nil {
 		fmt.Fprintf(stderr, "busd: invalid configuration: %v\n", err)
 		return exitUsage
+	}
+	if o.adminSocket != "" {
+		stopAdmin, err := startAdmin(srv, o, bi.short(), log)
+		if err != nil {
+			fmt.Fprintf(stderr, "busd: %v\n", err)
+			return exitFailure
+		}
+		defer stopAdmin()
 	}
 
 	// Subscribe before Run so that a signal during start-up is not lost.
@@ -267,6 +292,67 @@ func shutdown(srv *engine.Server, runErr <-chan error, sigc <-chan os.Signal, si
 		log.Info("busd stopped")
 	}
 	return code
+}
+
+// startAdmin serves the admin socket until the returned function is called.
+func startAdmin(srv *engine.Server, o *serveOptions, version string, log *slog.Logger) (func(), error) {
+	// TYPE and HELP for the Go runtime and process metrics too.
+	metrics.ExposeMetadata(true)
+	a, err := admin.Listen(srv, admin.Options{
+		Path:    o.adminSocket,
+		Mode:    fs.FileMode(o.adminMode),
+		Logger:  log,
+		Version: version,
+	})
+	if errors.Is(err, admin.ErrInUse) {
+		return nil, fmt.Errorf("another server answers on the admin socket %s", o.adminSocket)
+	}
+	if err != nil {
+		return nil, err
+	}
+	served := make(chan error, 1)
+	go func() { served <- a.Serve() }()
+	log.Info("admin socket listening", "admin_socket", o.adminSocket, "mode", o.adminMode.String())
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if err := a.Shutdown(ctx); err != nil {
+			log.Warn("admin socket shutdown", "err", err)
+		}
+		if err := <-served; err != nil {
+			log.Warn("admin socket stopped with an error", "err", err)
+		}
+	}, nil
+}
+
+// watchdogInterval reads systemd's watchdog settings from env, as
+// sd_watchdog_enabled(3) does: WATCHDOG_USEC > 0, and WATCHDOG_PID, when
+// set, naming this process.
+func watchdogInterval(env func(string) string) (time.Duration, bool) {
+	usec, err := strconv.ParseInt(env("WATCHDOG_USEC"), 10, 64)
+	if err != nil || usec <= 0 {
+		return 0, false
+	}
+	if p := env("WATCHDOG_PID"); p != "" {
+		if pid, err := strconv.Atoi(p); err != nil || pid != os.Getpid() {
+			return 0, false
+		}
+	}
+	return time.Duration(usec) * time.Microsecond, true
+}
+
+// newWatchdog returns an OnTick hook that calls ping at most once per
+// every. It runs on the engine's ticker goroutine only.
+func newWatchdog(every time.Duration, now func() time.Time, ping func()) func() {
+	var last time.Time
+	return func() {
+		t := now()
+		if !last.IsZero() && t.Sub(last) < every {
+			return
+		}
+		last = t
+		ping()
+	}
 }
 
 // notify sends state to systemd; it does nothing without NOTIFY_SOCKET.

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"math"
 	"strconv"
@@ -186,5 +187,25 @@ func (f *formatValue) Set(s string) error {
 	default:
 		return errors.New("not a log format (use text or json)")
 	}
+	return nil
+}
+
+// modeValue is a file mode written in octal ("0600", "600", "0o660"),
+// permission bits only.
+type modeValue fs.FileMode
+
+func (m *modeValue) String() string { return fmt.Sprintf("%#o", uint32(*m)) }
+
+func (m *modeValue) Set(s string) error {
+	t := strings.TrimSpace(s)
+	t = strings.TrimPrefix(strings.TrimPrefix(t, "0o"), "0O")
+	v, err := strconv.ParseUint(t, 8, 32)
+	if err != nil {
+		return errors.New("not an octal file mode (use e.g. 0600 or 0660)")
+	}
+	if v == 0 || v > 0o777 {
+		return errors.New("must be between 0001 and 0777")
+	}
+	*m = modeValue(v)
 	return nil
 }

@@ -1,0 +1,352 @@
+// Package admin serves busd's operator endpoints over HTTP on a private
+// UNIX socket, separate from the bus socket:
+//
+//	/metrics        Prometheus text: the daemon's counters, Go runtime and process metrics
+//	/statsz         JSON: the global counters
+//	/connz          JSON: one object per client connection
+//	/subsz          JSON: the subscription index, its match cache, subscribers per pattern
+//	/debug/pprof/   the Go profiler
+//
+// The socket is created with its final mode (0600 by default) before it
+// appears at its path, so no other user can connect in between.
+package admin
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+
+	"busd/engine"
+	"busd/trie"
+)
+
+// Source is what the endpoints read; *engine.Server implements it.
+type Source interface {
+	Stats() engine.Stats
+	Connections() []engine.ConnInfo
+	IndexStats() trie.Stats
+}
+
+var _ Source = (*engine.Server)(nil)
+
+// DefaultMode is the admin socket's default file mode: the daemon's user
+// only.
+const DefaultMode fs.FileMode = 0o600
+
+// ErrInUse is returned by Listen when a live server answers on the path.
+var ErrInUse = errors.New("a server already answers on the admin socket")
+
+// Options configure Listen.
+type Options struct {
+	// Path of the admin socket.
+	Path string
+	// Mode of the socket file; 0 means DefaultMode.
+	Mode fs.FileMode
+	// Logger for server errors; nil discards them.
+	Logger *slog.Logger
+	// Version is reported as busd_build_info{version="..."}.
+	Version string
+}
+
+// Server is a listening admin endpoint.
+type Server struct {
+	path string
+	ln   net.Listener
+	fi   fs.FileInfo // the socket file this server created
+	http *http.Server
+}
+
+// Listen creates the admin socket at opts.Path. A stale socket file left by
+// a crash is removed; a live server there is ErrInUse; a path that exists
+// and is not a socket is an error (it is never removed).
+func Listen(src Source, opts Options) (*Server, error) {
+	if opts.Path == "" {
+		return nil, errors.New("admin socket path is empty")
+	}
+	if opts.Mode == 0 {
+		opts.Mode = DefaultMode
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := clearStale(opts.Path); err != nil {
+		return nil, err
+	}
+	ln, fi, err := listenWithMode(opts.Path, opts.Mode)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		path: opts.Path,
+		ln:   ln,
+		fi:   fi,
+		http: &http.Server{
+			Handler:           Handler(src, opts.Version),
+			ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		},
+	}
+	return s, nil
+}
+
+// Path is the socket path.
+func (s *Server) Path() string { return s.path }
+
+// Serve answers requests until Shutdown; it then returns nil.
+func (s *Server) Serve() error {
+	err := s.http.Serve(s.ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops the server, waits (up to ctx) for requests in flight, and
+// removes the socket file if it is still the one Listen created.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.http.Shutdown(ctx)
+	if err != nil {
+		s.http.Close()
+	}
+	s.ln.Close()
+	if fi, statErr := os.Lstat(s.path); statErr == nil && os.SameFile(fi, s.fi) {
+		_ = os.Remove(s.path)
+	}
+	return err
+}
+
+// clearStale removes a socket file nobody answers on.
+func clearStale(path string) error {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("admin socket: %w", err)
+	}
+	if fi.Mode().Type() != fs.ModeSocket {
+		return fmt.Errorf("admin socket path %s exists and is not a socket", path)
+	}
+	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+		c.Close()
+		return fmt.Errorf("%s: %w", path, ErrInUse)
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("removing stale admin socket: %w", err)
+	}
+	return nil
+}
+
+// maxSocketPath is the longest path a UNIX socket address holds on Linux.
+const maxSocketPath = 107
+
+// listenWithMode binds the socket in a private directory beside path,
+// applies mode, then renames it into place: the socket never exists at
+// path with the umask's mode.
+func listenWithMode(path string, mode fs.FileMode) (net.Listener, fs.FileInfo, error) {
+	dir := filepath.Dir(path)
+	if st, err := os.Stat(dir); err != nil {
+		return nil, nil, fmt.Errorf("admin socket directory %s: %w", dir, err)
+	} else if !st.IsDir() {
+		return nil, nil, fmt.Errorf("admin socket directory %s is not a directory", dir)
+	}
+	tmpDir, err := os.MkdirTemp(dir, ".adm")
+	if err != nil {
+		return nil, nil, fmt.Errorf("admin socket: %w", err)
+	}
+	defer os.RemoveAll(tmpDir)
+	tmp := filepath.Join(tmpDir, "s")
+	if len(tmp) > maxSocketPath && len(path) <= maxSocketPath {
+		// The detour does not fit a socket address: bind in place and
+		// chmod at once (the umask's mode shows for an instant).
+		tmp = path
+	}
+	ln, err := net.Listen("unix", tmp)
+	if err != nil {
+		return nil, nil, fmt.Errorf("admin socket: %w", err)
+	}
+	ln.(*net.UnixListener).SetUnlinkOnClose(false) // the file moves; Shutdown removes it
+	fail := func(err error) (net.Listener, fs.FileInfo, error) {
+		ln.Close()
+		return nil, nil, fmt.Errorf("admin socket: %w", err)
+	}
+	if err := os.Chmod(tmp, mode); err != nil {
+		return fail(err)
+	}
+	if tmp != path {
+		if err := os.Rename(tmp, path); err != nil {
+			return fail(err)
+		}
+	}
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return fail(err)
+	}
+	return ln, fi, nil
+}
+
+// Handler is the admin endpoints' mux (what Listen serves).
+func Handler(src Source, version string) http.Handler {
+	mux := http.NewServeMux()
+	set := metrics.NewSet()
+	set.RegisterMetricsWriter(func(w io.Writer) { writeBusMetrics(w, src, version) })
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		set.WritePrometheus(w)
+		metrics.WriteProcessMetrics(w)
+	})
+	mux.HandleFunc("GET /statsz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, r, statsOf(src.Stats()))
+	})
+	mux.HandleFunc("GET /connz", func(w http.ResponseWriter, r *http.Request) {
+		conns := src.Connections()
+		if conns == nil {
+			conns = []engine.ConnInfo{}
+		}
+		for i := range conns {
+			if conns[i].Patterns == nil {
+				conns[i].Patterns = []string{}
+			}
+		}
+		writeJSON(w, r, Connz{Now: time.Now(), NumConnections: len(conns), Connections: conns})
+	})
+	mux.HandleFunc("GET /subsz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, r, subszOf(src.IndexStats(), src.Connections()))
+	})
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "busd admin endpoints:\n  /metrics\n  /statsz\n  /connz\n  /subsz\n  /debug/pprof/\n")
+	})
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, r *http.Request, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	if r.URL.Query().Has("pretty") {
+		enc.SetIndent("", "  ")
+	}
+	_ = enc.Encode(v)
+}
+
+// Statsz is the /statsz document: engine.Stats with JSON names.
+type Statsz struct {
+	Now            time.Time `json:"now"`
+	Connections    int       `json:"connections"`
+	Accepted       uint64    `json:"accepted"`
+	Rejected       uint64    `json:"rejected"`
+	FramesIn       uint64    `json:"frames_in"`
+	BytesIn        uint64    `json:"bytes_in"`
+	Published      uint64    `json:"published"`
+	EventsOut      uint64    `json:"events_out"`
+	BytesOut       uint64    `json:"bytes_out"`
+	Dropped        uint64    `json:"dropped"`
+	ProtocolErrors uint64    `json:"protocol_errors"`
+	Heartbeats     uint64    `json:"heartbeats"`
+	DropNotices    uint64    `json:"drop_notices"`
+	Subscriptions  int       `json:"subscriptions"`
+	Queued         int       `json:"queued"`
+}
+
+func statsOf(st engine.Stats) Statsz {
+	return Statsz{
+		Now:            time.Now(),
+		Connections:    st.Connections,
+		Accepted:       st.Accepted,
+		Rejected:       st.Rejected,
+		FramesIn:       st.FramesIn,
+		BytesIn:        st.BytesIn,
+		Published:      st.Published,
+		EventsOut:      st.EventsOut,
+		BytesOut:       st.BytesOut,
+		Dropped:        st.Dropped,
+		ProtocolErrors: st.ProtocolErrors,
+		Heartbeats:     st.Heartbeats,
+		DropNotices:    st.DropNotices,
+		Subscriptions:  st.Subscriptions,
+		Queued:         st.Queued,
+	}
+}
+
+// Connz is the /connz document.
+type Connz struct {
+	Now            time.Time         `json:"now"`
+	NumConnections int               `json:"num_connections"`
+	Connections    []engine.ConnInfo `json:"connections"`
+}
+
+// Subsz is the /subsz document.
+type Subsz struct {
+	// Patterns is the number of distinct (normalized) patterns in the
+	// index; Pairs the number of (pattern, connection) pairs.
+	Patterns     int     `json:"patterns"`
+	Pairs        int     `json:"pairs"`
+	CacheEntries int     `json:"cache_entries"`
+	CacheHits    uint64  `json:"cache_hits"`
+	CacheMisses  uint64  `json:"cache_misses"`
+	CacheHitRate float64 `json:"cache_hit_ratio"`
+	// Subscribers counts the connections subscribed to each pattern, as
+	// the clients spelled it, most subscribed first.
+	Subscribers []PatternCount `json:"subscribers"`
+}
+
+// PatternCount is one pattern and how many connections subscribe to it.
+type PatternCount struct {
+	Pattern     string `json:"pattern"`
+	Subscribers int    `json:"subscribers"`
+}
+
+func subszOf(st trie.Stats, conns []engine.ConnInfo) Subsz {
+	counts := map[string]int{}
+	for _, c := range conns {
+		for _, p := range c.Patterns {
+			counts[p]++
+		}
+	}
+	subs := make([]PatternCount, 0, len(counts))
+	for p, n := range counts {
+		subs = append(subs, PatternCount{p, n})
+	}
+	slices.SortFunc(subs, func(a, b PatternCount) int {
+		if c := cmp.Compare(b.Subscribers, a.Subscribers); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Pattern, b.Pattern)
+	})
+	return Subsz{
+		Patterns:     st.Patterns,
+		Pairs:        st.Pairs,
+		CacheEntries: st.CacheEntries,
+		CacheHits:    st.Hits,
+		CacheMisses:  st.Misses,
+		CacheHitRate: hitRatio(st),
+		Subscribers:  subs,
+	}
+}
+
+func hitRatio(st trie.Stats) float64 {
+	if total := st.Hits + st.Misses; total > 0 {
+		return float64(st.Hits) / float64(total)
+	}
+	return 0
+}

@@ -1,0 +1,53 @@
+package admin
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// writeBusMetrics writes the daemon's metrics, from one snapshot of its
+// counters taken at scrape time, each with HELP and TYPE.
+func writeBusMetrics(w io.Writer, src Source, version string) {
+	st := src.Stats()
+	ix := src.IndexStats()
+	b := make([]byte, 0, 4096)
+	counter := func(name, help string, v uint64) {
+		b = appendMeta(b, name, help, "counter")
+		b = fmt.Appendf(b, "%s %d\n", name, v)
+	}
+	gauge := func(name, help string, v float64) {
+		b = appendMeta(b, name, help, "gauge")
+		b = append(b, name...)
+		b = append(b, ' ')
+		b = strconv.AppendFloat(b, v, 'g', -1, 64)
+		b = append(b, '\n')
+	}
+	gauge("busd_connections", "Open client connections.", float64(st.Connections))
+	counter("busd_connections_accepted_total", "Client connections accepted.", st.Accepted)
+	counter("busd_connections_rejected_total", "Client connections refused at the connection cap.", st.Rejected)
+	counter("busd_frames_in_total", "Frames received from clients.", st.FramesIn)
+	counter("busd_bytes_in_total", "Bytes received from clients.", st.BytesIn)
+	counter("busd_published_total", "PUB frames accepted for fan-out.", st.Published)
+	counter("busd_events_out_total", "Events handed to subscriber sockets.", st.EventsOut)
+	counter("busd_bytes_out_total", "Bytes handed to subscriber sockets.", st.BytesOut)
+	counter("busd_dropped_total", "Events evicted from full subscriber queues (drop-oldest).", st.Dropped)
+	counter("busd_protocol_errors_total", "Connections closed for a protocol error.", st.ProtocolErrors)
+	counter("busd_heartbeats_total", "system.bus.health events published by the daemon.", st.Heartbeats)
+	counter("busd_drop_notices_total", "system.bus.dropped notices sent to subscribers that lost events.", st.DropNotices)
+	gauge("busd_subscriptions", "(pattern, connection) subscription pairs.", float64(st.Subscriptions))
+	gauge("busd_queued_events", "Events waiting in subscriber queues.", float64(st.Queued))
+	gauge("busd_subscription_patterns", "Distinct patterns in the subscription index.", float64(ix.Patterns))
+	gauge("busd_match_cache_entries", "Topics in the match cache.", float64(ix.CacheEntries))
+	counter("busd_match_cache_hits_total", "Topic matches answered from the cache.", ix.Hits)
+	counter("busd_match_cache_misses_total", "Topic matches computed by walking the index.", ix.Misses)
+	gauge("busd_match_cache_hit_ratio", "Match cache hits over all matches since start (0 before the first).", hitRatio(ix))
+	b = appendMeta(b, "busd_build_info", "The running busd version.", "gauge")
+	b = fmt.Appendf(b, "busd_build_info{version=%s} 1\n", strconv.Quote(version))
+	w.Write(b)
+}
+
+func appendMeta(b []byte, name, help, typ string) []byte {
+	b = fmt.Appendf(b, "# HELP %s %s\n", name, help)
+	return fmt.Appendf(b, "# TYPE %s %s\n", name, typ)
+}

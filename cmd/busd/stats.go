@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"busd/admin"
+)
+
+// adminSocketEnv names the admin socket for "busd serve" and "busd stats".
+const adminSocketEnv = "BUSD_ADMIN_SOCKET"
+
+const statsSynopsis = `busd stats [--admin-socket path] [--json]
+
+Reads the daemon's admin socket (served only when the daemon runs with
+--admin-socket) and prints its global counters, then one row per client
+connection. --json prints {"stats": ..., "subscriptions": ..., "connections": [...]}.`
+
+func runStats(args []string, env func(string) string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("busd stats", flag.ContinueOnError)
+	var (
+		path   string
+		asJSON bool
+	)
+	fs.StringVar(&path, "admin-socket", "", "the daemon's admin socket `path`")
+	fs.BoolVar(&asJSON, "json", false, "print the raw documents as one JSON object")
+	envNames := map[string]string{"admin-socket": adminSocketEnv}
+	rest, err := parseFlagsArgs(fs, envNames, envNames, args, env, stdout, statsSynopsis, true)
+	if err != nil {
+		return clientExit(err, stderr, "stats")
+	}
+	if len(rest) > 0 {
+		return clientExit(usageErrorf("unexpected argument %q", rest[0]), stderr, "stats")
+	}
+	if path == "" {
+		return clientExit(usageErrorf("no admin socket: give --admin-socket or set %s (the daemon serves one only when started with --admin-socket)", adminSocketEnv), stderr, "stats")
+	}
+
+	hc := &http.Client{
+		Timeout: dialTimeout,
+		Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", path)
+		}},
+	}
+	defer hc.CloseIdleConnections()
+	fetch := func(endpoint string, v any) error {
+		resp, err := hc.Get("http://busd" + endpoint)
+		if err != nil {
+			return connectError(path, err, "run as the daemon's user, or widen its --admin-mode")
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("%s%s: %s", path, endpoint, resp.Status)
+		}
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+			return fmt.Errorf("%s%s: %w", path, endpoint, err)
+		}
+		return nil
+	}
+	var doc struct {
+		Stats         json.RawMessage `json:"stats"`
+		Subscriptions json.RawMessage `json:"subscriptions"`
+		Connections   json.RawMessage `json:"connections"`
+	}
+	var connz struct {
+		Connections json.RawMessage `json:"connections"`
+	}
+	for _, f := range []struct {
+		endpoint string
+		v        any
+	}{{"/statsz", &doc.Stats}, {"/subsz", &doc.Subscriptions}, {"/connz", &connz}} {
+		if err := fetch(f.endpoint, f.v); err != nil {
+			fmt.Fprintf(stderr, "busd: %v\n", err)
+			return exitFailure
+		}
+	}
+	doc.Connections = connz.Connections
+	if asJSON {
+		b, _ := json.Marshal(doc)
+		fmt.Fprintf(stdout, "%s\n", b)
+		return exitOK
+	}
+	var (
+		st    admin.Statsz
+		subs  admin.Subsz
+		conns []connRow
+	)
+	if err := json.Unmarshal(doc.Stats, &st); err != nil {
+		fmt.Fprintf(stderr, "busd: /statsz: %v\n", err)
+		return exitFailure
+	}
+	_ = json.Unmarshal(doc.Subscriptions, &subs)
+	_ = json.Unmarshal(doc.Connections, &conns)
+	printStats(stdout, path, st, subs, conns)
+	return exitOK
+}
+
+// connRow is the part of a /connz entry the table shows.
+type connRow struct {
+	ID        uint64    `json:"id"`
+	Name      string    `json:"name"`
+	PID       int32     `json:"pid"`
+	Patterns  []string  `json:"patterns"`
+	Queued    int       `json:"queued"`
+	Delivered uint64    `json:"delivered"`
+	Dropped   uint64    `json:"dropped"`
+	Since     time.Time `json:"since"`
+}
+
+func printStats(w io.Writer, path string, st admin.Statsz, subs admin.Subsz, conns []connRow) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "busd admin socket %s, %s\n", path, st.Now.Local().Format(time.DateTime))
+	fmt.Fprintf(tw, "connections\t%d\t(accepted %d, rejected %d)\n", st.Connections, st.Accepted, st.Rejected)
+	fmt.Fprintf(tw, "subscriptions\t%d\t(%d distinct patterns)\n", st.Subscriptions, subs.Patterns)
+	fmt.Fprintf(tw, "published\t%d\t\n", st.Published)
+	fmt.Fprintf(tw, "delivered\t%d\t(%s)\n", st.EventsOut, humanBytes(st.BytesOut))
+	fmt.Fprintf(tw, "received\t%d frames\t(%s)\n", st.FramesIn, humanBytes(st.BytesIn))
+	fmt.Fprintf(tw, "queued\t%d\t\n", st.Queued)
+	fmt.Fprintf(tw, "dropped\t%d\t(%d drop notices)\n", st.Dropped, st.DropNotices)
+	fmt.Fprintf(tw, "protocol errors\t%d\t\n", st.ProtocolErrors)
+	fmt.Fprintf(tw, "heartbeats\t%d\t\n", st.Heartbeats)
+	fmt.Fprintf(tw, "match cache\t%.1f%% hits\t(%d hits, %d misses, %d entries)\n",
+		100*subs.CacheHitRate, subs.CacheHits, subs.CacheMisses, subs.CacheEntries)
+	tw.Flush()
+
+	fmt.Fprintln(w)
+	if len(conns) == 0 {
+		fmt.Fprintln(w, "no client connections")
+		return
+	}
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tPID\tPATTERNS\tQUEUED\tDELIVERED\tDROPPED\tSINCE")
+	now := st.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	for _, c := range conns {
+		name := c.Name
+		if name == "" {
+			name = "-"
+		}
+		pats := strings.Join(c.Patterns, ",")
+		if pats == "" {
+			pats = "-"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%d\t%d\t%d\t%s\n",
+			c.ID, name, c.PID, pats, c.Queued, c.Delivered, c.Dropped, age(now.Sub(c.Since)))
+	}
+	tw.Flush()
+}
+
+// age is d rounded for people: 45s, 12m3s, 5h2m, 3d4h.
+func age(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "0s"
+	case d < time.Minute:
+		return strconv.Itoa(int(d.Seconds())) + "s"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%ds", int(d.Minutes()), int(d.Seconds())%60)
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%dh%dm", int(d.Hours()), int(d.Minutes())%60)
+	default:
+		return fmt.Sprintf("%dd%dh", int(d.Hours())/24, int(d.Hours())%24)
+	}
+}
+
+// humanBytes is n with a binary unit.
+func humanBytes(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := uint64(unit), 0
+	for m := n / unit; m >= unit && exp < 4; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
+}
