@@ -28,6 +28,16 @@ var (
 // messages).
 func (s *Server) dispatch(cl *client, buf []byte) (consumed int, action gnet.Action) {
 	l := cl.loop
+	frames := 0
+	// The counters are added once per call, not per frame.
+	defer func() {
+		if frames > 0 {
+			l.batch.framesIn += uint64(frames)
+			l.batch.bytesIn += uint64(consumed)
+			cl.framesIn.Add(uint64(frames))
+			cl.bytesIn.Add(uint64(consumed))
+		}
+	}()
 	for consumed < len(buf) {
 		f, n, need, err := codec.Parse(buf[consumed:])
 		if err != nil {
@@ -39,10 +49,7 @@ func (s *Server) dispatch(cl *client, buf []byte) (consumed int, action gnet.Act
 			return consumed, gnet.None
 		}
 		consumed += n
-		l.batch.framesIn++
-		l.batch.bytesIn += uint64(n)
-		cl.framesIn.Add(1)
-		cl.bytesIn.Add(uint64(n))
+		frames++
 		if err := s.handleFrame(cl, f); err != nil {
 			if err == errBye {
 				return consumed, gnet.Close
@@ -119,7 +126,7 @@ func (s *Server) publish(from *client, topic, body []byte) error {
 	}
 	l := from.loop
 	l.batch.published++
-	subs := s.index.Match(topic)
+	subs := s.index.MatchMemo(&l.memo, topic)
 	if len(subs) == 0 || (len(subs) == 1 && subs[0] == from) {
 		return nil
 	}

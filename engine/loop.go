@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
+
+	"busd/trie"
 )
 
 // writeBatch is the size of a loop's write buffer: events are copied into it
@@ -36,6 +38,8 @@ type loop struct {
 	wbuf         []byte
 	// scratch holds envelopes the server builds (empty PUB bodies).
 	scratch []byte
+	// memo answers a repeated topic without the shared cache's hashing.
+	memo trie.Memo[*client]
 	// batch counts what the current batch did; added to counters at its end
 	// so the hot path does no atomic per frame.
 	batch batchCounts

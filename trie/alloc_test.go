@@ -31,3 +31,14 @@ func TestSingleNodeMissAllocs(t *testing.T) {
 		t.Fatalf("uncached single-node match: %v allocs, want 0", n)
 	}
 }
+
+func TestMatchMemoHitAllocatesNothing(t *testing.T) {
+	x := New[int]()
+	x.Add("decky.*.state", 1)
+	var m Memo[int]
+	topic := []byte("decky.d1.state")
+	x.MatchMemo(&m, topic)
+	if n := testing.AllocsPerRun(100, func() { x.MatchMemo(&m, topic) }); n != 0 {
+		t.Fatalf("memo hit: %.0f allocs", n)
+	}
+}

@@ -1,0 +1,34 @@
+package trie
+
+import "bytes"
+
+// Memo remembers the last topic one goroutine matched. A publisher usually
+// repeats a handful of topics, and comparing with the previous one is
+// cheaper than hashing it into the shared cache.
+//
+// A Memo belongs to one goroutine (the engine keeps one per event loop).
+// Its answer is never stale: it is used only while the index generation
+// equals the one read before the match it remembers, so no Add or Remove
+// happened since.
+type Memo[T comparable] struct {
+	topic []byte
+	gen   uint64
+	subs  []T
+	valid bool
+}
+
+// MatchMemo is Match with m in front of the shared cache. The result has
+// the same contract as Match's.
+func (x *Index[T]) MatchMemo(m *Memo[T], topic []byte) []T {
+	gen := x.gen.Load()
+	if m.valid && m.gen == gen && bytes.Equal(m.topic, topic) {
+		x.cache.hits.inc()
+		return m.subs
+	}
+	subs := x.Match(topic)
+	// Match answered for a generation at least gen; remembering it under gen
+	// is safe because the memo is only used while the generation is still gen.
+	m.topic = append(m.topic[:0], topic...)
+	m.gen, m.subs, m.valid = gen, subs, true
+	return subs
+}
