@@ -41,12 +41,14 @@ func Parse(buf []byte) (f Frame, n, need int, err error) {
 	}
 	lf := bytes.IndexByte(window, '\n')
 	if lf < 0 {
+		// Refuse early: no LF can make a non-ASCII header valid. Checked
+		// first, within the window, so that the verdict does not depend on
+		// how much of the stream has arrived.
+		if !isASCII(window) {
+			return Frame{}, 0, 0, ErrNotASCII
+		}
 		if len(buf) >= MaxHeader {
 			return Frame{}, 0, 0, ErrHeaderTooLong
-		}
-		if !isASCII(buf) {
-			// Refuse early: no LF can make a non-ASCII header valid.
-			return Frame{}, 0, 0, ErrNotASCII
 		}
 		return Frame{}, 0, 0, nil
 	}

@@ -19,13 +19,22 @@ type handler struct {
 	sock    *socketFile
 	ready   func()
 	bootErr error
+	// accepting: the accept loop runs (ticker goroutine only).
+	accepting bool
 }
 
 func (h *handler) OnBoot(eng gnet.Engine) gnet.Action {
 	s := h.srv
-	// gnet has bound and is listening; the file mode is ours to set.
+	// gnet has bound and is listening; the daemon takes the path over (see
+	// accept.go), and the file mode is ours to set.
+	ln, err := takeOverSocket(s.cfg.Socket)
+	if err != nil {
+		h.bootErr = err
+		return gnet.Shutdown
+	}
 	groupErr, err := h.sock.setAccess(s.cfg.SocketMode, s.cfg.Group)
 	if err != nil {
+		ln.Close()
 		h.bootErr = err
 		return gnet.Shutdown
 	}
@@ -33,7 +42,7 @@ func (h *handler) OnBoot(eng gnet.Engine) gnet.Action {
 		s.cfg.Logger.Warn("socket group not applied", "group", s.cfg.Group, "err", groupErr)
 	}
 	s.mu.Lock()
-	s.eng, s.booted = eng, true
+	s.eng, s.booted, s.ln = eng, true, ln
 	stopping := s.stopping
 	s.mu.Unlock()
 	if stopping {
@@ -53,6 +62,12 @@ func (h *handler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 		s.active.Add(-1)
 		s.rejected.Add(1)
 		s.cfg.Logger.Warn("connection refused: connection cap reached", "max_conns", s.cfg.MaxConns)
+		return nil, gnet.Close
+	}
+	if limit, near := nearFileLimit(c.Fd()); near {
+		s.active.Add(-1)
+		s.rejected.Add(1)
+		s.cfg.Logger.Warn("connection refused: open-files limit nearly reached", "fd", c.Fd(), "nofile", limit)
 		return nil, gnet.Close
 	}
 	s.accepted.Add(1)
@@ -125,6 +140,15 @@ func (h *handler) OnTraffic(c gnet.Conn) gnet.Action {
 func (h *handler) OnTick() (time.Duration, gnet.Action) {
 	s := h.srv
 	now := time.Now()
+	if !h.accepting {
+		// The first tick comes once gnet's event loops run: connections can
+		// be registered from now on.
+		h.accepting = true
+		s.mu.Lock()
+		ln, eng := s.ln, s.eng
+		s.mu.Unlock()
+		go s.acceptLoop(ln, eng)
+	}
 	if s.cfg.OnTick != nil {
 		s.cfg.OnTick()
 	}
@@ -149,6 +173,25 @@ const (
 	idleTick    = 100 * time.Millisecond
 	backlogTick = 2 * time.Millisecond
 )
+
+// fdHeadroom is how many descriptors under the soft RLIMIT_NOFILE a
+// connection may not take: room for the accept loop (an accepted
+// connection and gnet's duplicate of it) and the daemon's own files, so
+// that a flood is refused at once instead of waiting in the backlog for
+// descriptors.
+const fdHeadroom = 16
+
+// nearFileLimit reports whether a connection on descriptor fd leaves too
+// little headroom under the open-files limit, read at every call because
+// it may be lowered while the daemon runs. Descriptors are allocated lowest
+// first, so fd is at least the number of descriptors in use.
+func nearFileLimit(fd int) (limit uint64, near bool) {
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		return 0, false
+	}
+	return lim.Cur, uint64(fd)+fdHeadroom >= lim.Cur
+}
 
 func (cl *client) readPeer(fd int) {
 	if cred, err := unix.GetsockoptUcred(fd, unix.SOL_SOCKET, unix.SO_PEERCRED); err == nil {

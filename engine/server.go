@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,6 +35,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	eng      gnet.Engine
+	ln       *net.UnixListener // the daemon's listener (accept.go)
 	booted   bool
 	stopping bool
 	loops    map[gnet.EventLoop]*loop
@@ -86,7 +88,17 @@ func (s *Server) Run(ready func()) error {
 		gnet.WithMulticore(s.cfg.Loops > 1),
 		gnet.WithTicker(true),
 		gnet.WithLogger(gnetLogger{s.cfg.Logger}),
+		// The accept loop (accept.go) picks loops from its own goroutine,
+		// and gnet's acceptor may still pick one for a client that reached
+		// its listener before the takeover: round-robin's cursor is not
+		// safe for two goroutines, least-connections only reads.
+		gnet.WithLoadBalancing(gnet.LeastConnections),
 	)
+	s.mu.Lock()
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	s.mu.Unlock()
 	if h.bootErr != nil {
 		return h.bootErr
 	}
@@ -102,6 +114,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.stopping = true
 	eng, booted := s.eng, s.booted
+	if s.ln != nil {
+		s.ln.Close() // stop accepting first
+	}
 	s.mu.Unlock()
 	if booted {
 		if err := eng.Stop(ctx); err != nil {
