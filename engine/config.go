@@ -35,9 +35,11 @@ type Config struct {
 	ValidateJSON bool
 	// Logger receives the engine's and gnet's logs.
 	Logger *slog.Logger
-	// OnTick, if set, runs on every tick of the engine's ticker (at least
-	// every 100ms). A stuck engine stops calling it, which makes it the
-	// place for a systemd watchdog ping.
+	// OnTick, if set, runs on ticks of the engine's ticker (at least every
+	// 100ms) while every event loop is alive: each loop must have run a
+	// task the ticker gave it within the last 5 seconds. A stuck loop
+	// stops the calls, which makes this the place for a systemd watchdog
+	// ping.
 	OnTick func()
 }
 

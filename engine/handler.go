@@ -149,7 +149,7 @@ func (h *handler) OnTick() (time.Duration, gnet.Action) {
 		s.mu.Unlock()
 		go s.acceptLoop(ln, eng)
 	}
-	if s.cfg.OnTick != nil {
+	if s.cfg.OnTick != nil && s.loopsAlive(now) {
 		s.cfg.OnTick()
 	}
 	if s.cfg.Heartbeat > 0 && !now.Before(s.nextHeartbeat) {
@@ -158,8 +158,10 @@ func (h *handler) OnTick() (time.Duration, gnet.Action) {
 	}
 	delay := idleTick
 	for _, l := range s.allLoops() {
+		// Every tick gives each loop a task: it retries backlogged
+		// subscribers and proves the loop still runs (loopsAlive).
+		l.schedule(nil)
 		if l.hasBacklog.Load() {
-			l.schedule(nil)
 			delay = backlogTick
 		}
 	}
@@ -167,6 +169,17 @@ func (h *handler) OnTick() (time.Duration, gnet.Action) {
 		delay = min(delay, max(time.Until(s.nextHeartbeat), time.Millisecond))
 	}
 	return delay, gnet.None
+}
+
+// loopsAlive reports whether every event loop answered the ticker lately.
+func (s *Server) loopsAlive(now time.Time) bool {
+	for _, l := range s.allLoops() {
+		if !l.alive(now) {
+			s.cfg.Logger.Error("event loop stuck: withholding the watchdog ping", "since", time.Unix(0, l.lastRun.Load()))
+			return false
+		}
+	}
+	return true
 }
 
 const (

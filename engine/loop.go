@@ -51,6 +51,10 @@ type loop struct {
 
 	// hasBacklog tells the ticker to retry this loop soon.
 	hasBacklog atomic.Bool
+	// lastRun is when the loop last ran an inbox task (Unix ns): the
+	// ticker schedules one every tick, so a loop that stops answering is
+	// visible here.
+	lastRun atomic.Int64
 
 	counters
 }
@@ -86,7 +90,19 @@ type counters struct {
 }
 
 func newLoop(srv *Server, el gnet.EventLoop) *loop {
-	return &loop{srv: srv, el: el, wbuf: make([]byte, 0, writeBatch)}
+	l := &loop{srv: srv, el: el, wbuf: make([]byte, 0, writeBatch)}
+	l.lastRun.Store(time.Now().UnixNano())
+	return l
+}
+
+// livenessTimeout is how long an event loop may leave the ticker's task
+// unanswered before the engine counts it as stuck (see Config.OnTick). A
+// variable only so that tests can shorten it.
+var livenessTimeout = 5 * time.Second
+
+// alive reports whether the loop ran a ticker task within livenessTimeout.
+func (l *loop) alive(now time.Time) bool {
+	return now.UnixNano()-l.lastRun.Load() < int64(livenessTimeout)
 }
 
 // markDirty records that cl, a client of this loop, has new events to
@@ -127,6 +143,7 @@ func (l *loop) schedule(cl *client) {
 
 // Run drains the inbox on the loop's goroutine (gnet.Runnable).
 func (l *loop) Run(context.Context) error {
+	l.lastRun.Store(time.Now().UnixNano())
 	l.inboxMu.Lock()
 	batch := l.inbox
 	l.inbox = l.spare[:0]

@@ -1,0 +1,46 @@
+package engine
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+)
+
+type blockingTask chan struct{}
+
+func (b blockingTask) Run(context.Context) error { <-b; return nil }
+
+// OnTick (the watchdog's hook) runs while the loops run, stops while one is
+// stuck, and resumes when it recovers.
+func TestOnTickStopsWhileALoopIsStuck(t *testing.T) {
+	defer func(d time.Duration) { livenessTimeout = d }(livenessTimeout)
+	livenessTimeout = 300 * time.Millisecond
+	var ticks atomic.Int64
+	e := startServer(t, func(c *Config) { c.OnTick = func() { ticks.Add(1) } })
+	w := e.dial()
+	w.sub("x")
+	waitTicks := func(want bool) {
+		t.Helper()
+		start := ticks.Load()
+		time.Sleep(400 * time.Millisecond)
+		if got := ticks.Load() > start; got != want {
+			t.Fatalf("ticks moving = %v, want %v", got, want)
+		}
+	}
+	waitTicks(true)
+
+	var el gnet.EventLoop
+	e.srv.clients.Range(func(_ uint64, cl *client) bool { el = cl.loop.el; return false })
+	stuck := make(blockingTask)
+	if err := el.Execute(context.Background(), stuck); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(livenessTimeout)
+	waitTicks(false)
+	close(stuck)
+	time.Sleep(200 * time.Millisecond)
+	waitTicks(true)
+}
