@@ -15,7 +15,8 @@ import (
 // Each term is a real cost of the daemon: reading, validating and matching
 // a publish; queueing and writing one delivery; copying its bytes; and the
 // ticker and event loop when nothing happens. It is fitted by least squares
-// to closed-loop runs of busd on the machine that will be sized.
+// to fixed-rate runs of busd on the machine that will be sized (saturated
+// runs all cost about one core per second, which hides the terms).
 type CostModel struct {
 	PerPublished     float64 // CPU-seconds per published event
 	PerDelivered     float64 // CPU-seconds per delivered event
@@ -171,7 +172,7 @@ func WriteCapacity(w io.Writer, runs []Result, ringBytes, highWater int) error {
 			baseRSS = r.ServerRSSStartMB
 		}
 	}
-	fmt.Fprintf(w, "Fitted to %d closed-loop runs of busd (publishers × subscribers × event size):\n\n", len(runs))
+	fmt.Fprintf(w, "Fitted to %d fixed-rate runs of busd (rate × subscribers × event size), each lossless:\n\n", len(runs))
 	fmt.Fprintf(w, "    server CPU-seconds = %.3g × published + %.3g × delivered + %.3g × delivered bytes + %.3g × seconds\n\n",
 		m.PerPublished, m.PerDelivered, m.PerDeliveredByte, m.Idle)
 	fmt.Fprintf(w, "i.e. %.0f ns per publish, %.0f ns per delivery, %.2f ns per delivered byte.\n",
