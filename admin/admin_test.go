@@ -237,6 +237,11 @@ func TestEndpoints(t *testing.T) {
 		}
 	}
 
+	// Counters are added by the event loop right after its write, so a
+	// scrape may briefly trail what a subscriber has already read.
+	for deadline := time.Now().Add(5 * time.Second); srv.Stats().EventsOut < 5 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	after, _ := parseMetrics(t, mustGet(t, a.Path(), "/metrics"))
 	for name, min := range map[string]float64{
 		"busd_connections": 2, "busd_connections_accepted_total": 2, "busd_published_total": 5,

@@ -47,6 +47,13 @@ type client struct {
 	need int
 	// dirty: queued on its loop's flush list for the current batch.
 	dirty bool
+	// direct holds frames copied straight from publishers on this loop
+	// while the queue was empty and the socket below the high-water mark:
+	// they skip the queue's atomics. Only during a batch: the batch's end
+	// flushes it (before the queue, so per-publisher order holds) and gives
+	// the buffer back to the loop.
+	direct       []byte
+	directEvents uint64
 	// backlogged: the queue still held events when the kernel/gnet side was
 	// full; the loop retries it on the next tick.
 	backlogged bool

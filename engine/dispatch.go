@@ -149,12 +149,23 @@ func (s *Server) fanOut(l *loop, from *client, m *codec.Message, subs []*client)
 	if from != nil && slices.Contains(subs, from) {
 		targets--
 	}
-	m.RetainN(targets)
+	frame := m.Frame()
+	queued := 0
 	for _, sub := range subs {
 		if sub == from {
 			continue
 		}
 		q := sub.queue.Load()
+		if l != nil && sub.loop == l && s.copyDirect(sub, q.Len(), frame) {
+			l.markDirty(sub)
+			continue
+		}
+		if queued == 0 {
+			// References are taken once, for every target left, the first
+			// time one needs the queue; the unused ones are returned below.
+			m.RetainN(targets)
+		}
+		queued++
 		if q.Push(m) > 0 {
 			sub.noteDrops(l.clock())
 		}
@@ -172,6 +183,39 @@ func (s *Server) fanOut(l *loop, from *client, m *codec.Message, subs []*client)
 			l.markDirty(sub)
 		}
 	}
+	if queued > 0 && queued < targets {
+		for range targets - queued {
+			m.Release() // never the last reference: the caller holds one
+		}
+	}
+}
+
+// copyDirect appends frame to sub's direct buffer when that keeps every
+// guarantee of the queue: nothing queued to come before it (queued == 0),
+// room under the high-water mark, and a frame small enough to batch.
+// Runs on sub's loop, which is the publisher's.
+func (s *Server) copyDirect(sub *client, queued int, frame []byte) bool {
+	if queued != 0 || sub.backlogged || sub.closed || len(frame) > writeBatch/2 {
+		return false
+	}
+	if sub.direct == nil {
+		sub.direct = sub.loop.directBuffer()
+	}
+	if len(sub.direct)+len(frame) > cap(sub.direct) {
+		if sub.conn.OutboundBuffered()+len(sub.direct) >= s.cfg.HighWater {
+			return false
+		}
+		s.writeDirect(sub)
+		if sub.closed {
+			return false
+		}
+	}
+	if sub.conn.OutboundBuffered()+len(sub.direct)+len(frame) >= s.cfg.HighWater {
+		return false
+	}
+	sub.direct = append(sub.direct, frame...)
+	sub.directEvents++
+	return true
 }
 
 func (s *Server) protocolError(cl *client, err error) {

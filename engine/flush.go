@@ -18,6 +18,10 @@ func (s *Server) flush(cl *client) {
 		return
 	}
 	l, c := cl.loop, cl.conn
+	if len(cl.direct) > 0 {
+		s.writeDirect(cl)
+	}
+	l.releaseDirect(cl)
 	buf := l.wbuf[:0]
 	if d := q.Drops(); d != cl.notifiedDrops && c.OutboundBuffered() < s.cfg.HighWater {
 		buf = s.appendDropNotice(cl, buf, d)
@@ -74,4 +78,16 @@ func (s *Server) write(cl *client, b []byte) {
 	if !cl.closed {
 		_, _ = cl.conn.Write(b)
 	}
+}
+
+// writeDirect hands cl's direct buffer to the socket and counts it.
+func (s *Server) writeDirect(cl *client) {
+	b := cl.direct
+	s.write(cl, b)
+	cl.loop.eventsOut.Add(cl.directEvents)
+	cl.loop.bytesOut.Add(uint64(len(b)))
+	cl.eventsOut.Add(cl.directEvents)
+	cl.bytesOut.Add(uint64(len(b)))
+	cl.direct = b[:0]
+	cl.directEvents = 0
 }

@@ -97,6 +97,7 @@ func (h *handler) OnClose(c gnet.Conn, err error) gnet.Action {
 		s.protocolError(cl, errTruncatedFrame)
 	}
 	cl.closed = true
+	cl.loop.releaseDirect(cl)
 	cl.infoMu.Lock()
 	patterns := cl.patterns
 	cl.patterns = nil

@@ -38,6 +38,8 @@ type loop struct {
 	wbuf         []byte
 	// scratch holds envelopes the server builds (empty PUB bodies).
 	scratch []byte
+	// spareDirect recycles clients' direct buffers between batches.
+	spareDirect [][]byte
 	// memo answers a repeated topic without the shared cache's hashing.
 	memo trie.Memo[*client]
 	// batch counts what the current batch did; added to counters at its end
@@ -192,4 +194,23 @@ func (l *loop) retryBacklog() {
 	}
 	l.backlogSpare = pending[:0]
 	l.hasBacklog.Store(len(l.backlog) > 0)
+}
+
+// directBuffer returns an empty buffer of writeBatch capacity.
+func (l *loop) directBuffer() []byte {
+	if n := len(l.spareDirect); n > 0 {
+		b := l.spareDirect[n-1]
+		l.spareDirect[n-1] = nil
+		l.spareDirect = l.spareDirect[:n-1]
+		return b
+	}
+	return make([]byte, 0, writeBatch)
+}
+
+// releaseDirect gives cl's direct buffer back to the loop.
+func (l *loop) releaseDirect(cl *client) {
+	if cl.direct != nil {
+		l.spareDirect = append(l.spareDirect, cl.direct[:0])
+		cl.direct = nil
+	}
 }
