@@ -16,7 +16,10 @@ func (b blockingTask) Run(context.Context) error { <-b; return nil }
 // OnTick (the watchdog's hook) runs while the loops run, stops while one is
 // stuck, and resumes when it recovers.
 func TestOnTickStopsWhileALoopIsStuck(t *testing.T) {
-	defer func(d time.Duration) { livenessTimeout = d }(livenessTimeout)
+	// Restored by a cleanup registered before the server's, so it runs after
+	// the server (and its ticker, which reads it) has stopped.
+	saved := livenessTimeout
+	t.Cleanup(func() { livenessTimeout = saved })
 	livenessTimeout = 300 * time.Millisecond
 	var ticks atomic.Int64
 	e := startServer(t, func(c *Config) { c.OnTick = func() { ticks.Add(1) } })
