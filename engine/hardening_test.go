@@ -274,6 +274,7 @@ type processFootprint struct {
 	goroutines int
 	fds        int
 	rssKiB     int
+	heapKiB    int // live Go heap after a collection
 }
 
 func footprint(t *testing.T) processFootprint {
@@ -284,7 +285,10 @@ func footprint(t *testing.T) processFootprint {
 	if err != nil {
 		t.Skipf("no /proc/self/fd: %v", err)
 	}
-	return processFootprint{goroutines: runtime.NumGoroutine(), fds: len(ents), rssKiB: statusKiB(t, "/proc/self/status", "VmRSS")}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return processFootprint{goroutines: runtime.NumGoroutine(), fds: len(ents),
+		rssKiB: statusKiB(t, "/proc/self/status", "VmRSS"), heapKiB: int(ms.HeapAlloc >> 10)}
 }
 
 // statusKiB reads one "Key: N kB" line of a /proc/<pid>/status file.
@@ -365,8 +369,9 @@ func TestHardeningChurn(t *testing.T) {
 	elapsed := time.Since(start)
 	after := footprint(t)
 	st := e.srv.Stats()
-	t.Logf("%d connections churned in %v (%d events to the reader); goroutines %d -> %d, fds %d -> %d, RSS %d -> %d KiB",
-		total, elapsed.Round(time.Millisecond), received.Load(), before.goroutines, after.goroutines, before.fds, after.fds, before.rssKiB, after.rssKiB)
+	t.Logf("%d connections churned in %v (%d events to the reader); goroutines %d -> %d, fds %d -> %d, RSS %d -> %d KiB, heap %d -> %d KiB",
+		total, elapsed.Round(time.Millisecond), received.Load(), before.goroutines, after.goroutines, before.fds, after.fds,
+		before.rssKiB, after.rssKiB, before.heapKiB, after.heapKiB)
 	if st.Accepted != total+500+1 || st.ProtocolErrors != 0 {
 		t.Errorf("accepted %d, protocol errors %d; want %d and 0", st.Accepted, st.ProtocolErrors, total+500+1)
 	}
@@ -376,11 +381,18 @@ func TestHardeningChurn(t *testing.T) {
 	if after.fds > before.fds+2 {
 		t.Errorf("open descriptors %d -> %d", before.fds, after.fds)
 	}
-	// Heap fragmentation and the race detector's shadow memory make RSS
-	// move a little; a leak of a few hundred bytes per connection would
-	// show as several MiB.
-	if slack := 8 << 10; after.rssKiB > before.rssKiB+slack {
-		t.Errorf("RSS %d -> %d KiB, more than %d KiB of growth", before.rssKiB, after.rssKiB, slack)
+	// A leak of a few hundred bytes per connection would show as several
+	// MiB of live heap. RSS moves with heap fragmentation, and far more
+	// with the race detector's shadow memory, so its bound is looser.
+	if slack := 4 << 10; after.heapKiB > before.heapKiB+slack {
+		t.Errorf("live heap %d -> %d KiB, more than %d KiB of growth", before.heapKiB, after.heapKiB, slack)
+	}
+	rssSlack := 8 << 10
+	if raceEnabled {
+		rssSlack = 32 << 10
+	}
+	if after.rssKiB > before.rssKiB+rssSlack {
+		t.Errorf("RSS %d -> %d KiB, more than %d KiB of growth", before.rssKiB, after.rssKiB, rssSlack)
 	}
 	if codec.Invariants {
 		if n := codec.LiveMessages(); n != 0 {

@@ -116,7 +116,9 @@ type wire struct {
 func (e *testEnv) dial() *wire {
 	t := e.t
 	t.Helper()
-	c, err := net.Dial("unix", e.path)
+	// A full listen backlog (a test that floods connects) refuses at once
+	// with EAGAIN; a client then retries.
+	c, err := dialRetry(e.path, time.Now().Add(10*time.Second))
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
