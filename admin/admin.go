@@ -255,6 +255,7 @@ type Statsz struct {
 	Connections    int       `json:"connections"`
 	Accepted       uint64    `json:"accepted"`
 	Rejected       uint64    `json:"rejected"`
+	ReadBatches    uint64    `json:"read_batches"`
 	FramesIn       uint64    `json:"frames_in"`
 	BytesIn        uint64    `json:"bytes_in"`
 	Published      uint64    `json:"published"`
@@ -274,6 +275,7 @@ func statsOf(st engine.Stats) Statsz {
 		Connections:    st.Connections,
 		Accepted:       st.Accepted,
 		Rejected:       st.Rejected,
+		ReadBatches:    st.ReadBatches,
 		FramesIn:       st.FramesIn,
 		BytesIn:        st.BytesIn,
 		Published:      st.Published,

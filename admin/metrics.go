@@ -26,6 +26,7 @@ func writeBusMetrics(w io.Writer, src Source, version string) {
 	gauge("busd_connections", "Open client connections.", float64(st.Connections))
 	counter("busd_connections_accepted_total", "Client connections accepted.", st.Accepted)
 	counter("busd_connections_rejected_total", "Client connections refused at the connection cap.", st.Rejected)
+	counter("busd_read_batches_total", "Socket reads that carried at least one whole frame (frames_in / read_batches is the mean batch).", st.ReadBatches)
 	counter("busd_frames_in_total", "Frames received from clients.", st.FramesIn)
 	counter("busd_bytes_in_total", "Bytes received from clients.", st.BytesIn)
 	counter("busd_published_total", "PUB frames accepted for fan-out.", st.Published)

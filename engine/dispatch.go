@@ -136,36 +136,60 @@ func (s *Server) publish(from *client, topic, body []byte) error {
 		l.scratch = codec.AppendEnvelope(l.scratch[:0], topic, "", time.Now(), []byte("{}"))
 		body = l.scratch
 	}
-	m := newMessage(topic, body)
-	s.fanOut(l, from, m, subs)
-	m.Release()
+	s.fanOut(l, from, topic, body, subs)
 	return nil
 }
 
-// fanOut pushes m to every subscriber but the publisher (no self-echo) and
-// marks them for flushing. The caller keeps its own reference.
-func (s *Server) fanOut(l *loop, from *client, m *codec.Message, subs []*client) {
-	targets := len(subs)
+// delivery is one publish being fanned out. topic and body point into the
+// publisher's read buffer (or the server's scratch) and are valid only for
+// the fan-out. frame is the encoded EVT frame once some subscriber got one:
+// in a direct buffer, which no other subscriber's delivery touches, or in
+// m, the pooled message that queues share.
+type delivery struct {
+	topic, body []byte
+	size        int // the EVT frame's length
+	frame       []byte
+	m           *codec.Message
+}
+
+// fanOut delivers the event (topic, body) to every subscriber but the
+// publisher (no self-echo) and marks them for flushing. A subscriber on
+// this loop with nothing queued gets the frame copied straight into its
+// direct buffer; the pooled message is built only when a first subscriber
+// needs a queue, so a publish whose subscribers all keep up costs none.
+// The frame is encoded once and copied for every further subscriber.
+func (s *Server) fanOut(l *loop, from *client, topic, body []byte, subs []*client) {
+	remaining := len(subs)
 	if from != nil && slices.Contains(subs, from) {
-		targets--
+		remaining--
 	}
-	frame := m.Frame()
-	queued := 0
+	ev := delivery{topic: topic, body: body, size: codec.EventFrameSize(topic, len(body))}
+	reserved := 0 // references taken for queues and not yet handed to one
 	for _, sub := range subs {
 		if sub == from {
 			continue
 		}
+		remaining--
 		q := sub.queue.Load()
-		if l != nil && sub.loop == l && s.copyDirect(sub, q.Len(), frame) {
+		if l != nil && sub.loop == l && s.copyDirect(sub, q.Len(), &ev) {
 			l.markDirty(sub)
 			continue
 		}
-		if queued == 0 {
-			// References are taken once, for every target left, the first
-			// time one needs the queue; the unused ones are returned below.
-			m.RetainN(targets)
+		m := ev.m
+		if m == nil {
+			// One reference for this queue and one for every target
+			// left, taken in one step; the unused ones go back below.
+			m = codec.NewMessage(ev.size)
+			if ev.frame != nil {
+				copy(m.Frame(), ev.frame)
+			} else {
+				putEvent(m.Frame(), topic, body)
+			}
+			m.RetainN(remaining)
+			reserved = remaining + 1
+			ev.m, ev.frame = m, m.Frame()
 		}
-		queued++
+		reserved--
 		if q.Push(m) > 0 {
 			sub.noteDrops(l.clock())
 		}
@@ -183,25 +207,34 @@ func (s *Server) fanOut(l *loop, from *client, m *codec.Message, subs []*client)
 			l.markDirty(sub)
 		}
 	}
-	if queued > 0 && queued < targets {
-		for range targets - queued {
-			m.Release() // never the last reference: the caller holds one
-		}
+	for range reserved {
+		// The last of these frees the message only if every queue already
+		// let go (a closed queue refuses its reference).
+		ev.m.Release()
 	}
 }
 
-// copyDirect appends frame to sub's direct buffer when that keeps every
-// guarantee of the queue: nothing queued to come before it (queued == 0),
-// room under the high-water mark, and a frame small enough to batch.
-// Runs on sub's loop, which is the publisher's.
-func (s *Server) copyDirect(sub *client, queued int, frame []byte) bool {
-	if queued != 0 || sub.backlogged || sub.closed || len(frame) > writeBatch/2 {
+// putEvent encodes the EVT frame for (topic, body) into dst, which is
+// exactly codec.EventFrameSize long.
+func putEvent(dst, topic, body []byte) {
+	copy(dst[codec.PutEventHeader(dst, topic, len(body)):], body)
+}
+
+// copyDirect appends the event's frame to sub's direct buffer when that
+// keeps every guarantee of the queue: nothing queued to come before it
+// (queued == 0), room under the high-water mark, and a frame small enough
+// to batch. Runs on sub's loop, which is the publisher's.
+func (s *Server) copyDirect(sub *client, queued int, ev *delivery) bool {
+	size := ev.size
+	if queued != 0 || sub.backlogged || sub.closed || size > writeBatch/2 {
 		return false
 	}
 	if sub.direct == nil {
-		sub.direct = sub.loop.directBuffer()
+		if sub.direct = sub.loop.directBuffer(); sub.direct == nil {
+			return false
+		}
 	}
-	if len(sub.direct)+len(frame) > cap(sub.direct) {
+	if len(sub.direct)+size > cap(sub.direct) {
 		if sub.conn.OutboundBuffered()+len(sub.direct) >= s.cfg.HighWater {
 			return false
 		}
@@ -210,10 +243,18 @@ func (s *Server) copyDirect(sub *client, queued int, frame []byte) bool {
 			return false
 		}
 	}
-	if sub.conn.OutboundBuffered()+len(sub.direct)+len(frame) >= s.cfg.HighWater {
+	n := len(sub.direct)
+	if sub.conn.OutboundBuffered()+n+size >= s.cfg.HighWater {
 		return false
 	}
-	sub.direct = append(sub.direct, frame...)
+	sub.direct = sub.direct[:n+size]
+	dst := sub.direct[n:]
+	if ev.frame != nil {
+		copy(dst, ev.frame)
+	} else {
+		putEvent(dst, ev.topic, ev.body)
+		ev.frame = dst
+	}
 	sub.directEvents++
 	return true
 }

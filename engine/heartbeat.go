@@ -28,7 +28,5 @@ func (s *Server) heartbeat(now time.Time) {
 	payload = codec.AppendEpoch(payload, now, 6)
 	payload = append(payload, '}')
 	body := codec.AppendEnvelope(make([]byte, 0, 256), healthTopic, "bus.health", now, payload)
-	m := newMessage(healthTopic, body)
-	s.fanOut(nil, nil, m, subs)
-	m.Release()
+	s.fanOut(nil, nil, healthTopic, body, subs)
 }

@@ -15,8 +15,16 @@ import (
 // and handed to the connection in one write, which measured cheaper than a
 // writev of many small frames and keeps gnet's outbound buffer (which
 // rescans every queued chunk on each writable event) down to few, large
-// chunks.
-const writeBatch = 64 << 10
+// chunks. It is twice gnet's read buffer (64 KiB): one read, plus the
+// partial frame carried over from the previous one, then fits one write,
+// which halves a subscriber's reads (measured: one write per read batch
+// instead of 1.6, W1w +6 %).
+const writeBatch = 128 << 10
+
+// maxDirectBuffers bounds the direct buffers a loop hands out at once, so a
+// batch that reaches thousands of subscribers costs at most this many
+// writeBatch buffers (8 MiB); the others get the batch through their queue.
+const maxDirectBuffers = 64
 
 // loop is the state of one gnet event loop.
 //
@@ -38,8 +46,10 @@ type loop struct {
 	wbuf         []byte
 	// scratch holds envelopes the server builds (empty PUB bodies).
 	scratch []byte
-	// spareDirect recycles clients' direct buffers between batches.
+	// spareDirect recycles clients' direct buffers between batches;
+	// directOut counts those handed out (at most maxDirectBuffers).
 	spareDirect [][]byte
+	directOut   int
 	// memo answers a repeated topic without the shared cache's hashing.
 	memo trie.Memo[*client]
 	// batch counts what the current batch did; added to counters at its end
@@ -82,6 +92,9 @@ func (l *loop) clock() int64 {
 
 // counters are written by one loop and summed by Stats.
 type counters struct {
+	// readBatches counts reads that carried at least one whole frame: each
+	// costs a wakeup, a read and a flush, whatever it holds.
+	readBatches    atomic.Uint64
 	framesIn       atomic.Uint64
 	bytesIn        atomic.Uint64
 	published      atomic.Uint64
@@ -166,6 +179,7 @@ func (l *loop) endBatch() {
 	if b := &l.batch; b.framesIn != 0 {
 		l.framesIn.Add(b.framesIn)
 		l.bytesIn.Add(b.bytesIn)
+		l.readBatches.Add(1)
 		if b.published != 0 {
 			l.published.Add(b.published)
 		}
@@ -196,8 +210,13 @@ func (l *loop) retryBacklog() {
 	l.hasBacklog.Store(len(l.backlog) > 0)
 }
 
-// directBuffer returns an empty buffer of writeBatch capacity.
+// directBuffer returns an empty buffer of writeBatch capacity, or nil when
+// maxDirectBuffers are out.
 func (l *loop) directBuffer() []byte {
+	if l.directOut >= maxDirectBuffers {
+		return nil
+	}
+	l.directOut++
 	if n := len(l.spareDirect); n > 0 {
 		b := l.spareDirect[n-1]
 		l.spareDirect[n-1] = nil
@@ -212,5 +231,6 @@ func (l *loop) releaseDirect(cl *client) {
 	if cl.direct != nil {
 		l.spareDirect = append(l.spareDirect, cl.direct[:0])
 		cl.direct = nil
+		l.directOut--
 	}
 }

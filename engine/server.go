@@ -12,7 +12,6 @@ import (
 	"github.com/panjf2000/gnet/v2"
 	"github.com/puzpuzpuz/xsync/v3"
 
-	"busd/codec"
 	"busd/trie"
 )
 
@@ -154,13 +153,4 @@ func (s *Server) allLoops() []*loop {
 		return *p
 	}
 	return nil
-}
-
-// newMessage allocates the EVT frame for body on topic.
-func newMessage(topic, body []byte) *codec.Message {
-	m := codec.NewMessage(codec.EventFrameSize(topic, len(body)))
-	f := m.Frame()
-	off := codec.PutEventHeader(f, topic, len(body))
-	copy(f[off:], body)
-	return m
 }

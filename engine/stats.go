@@ -6,6 +6,7 @@ type Stats struct {
 	Connections    int
 	Accepted       uint64
 	Rejected       uint64
+	ReadBatches    uint64
 	FramesIn       uint64
 	BytesIn        uint64
 	Published      uint64
@@ -31,6 +32,7 @@ func (s *Server) Stats() Stats {
 		Heartbeats:  s.heartbeats.Load(),
 	}
 	for _, l := range s.allLoops() {
+		st.ReadBatches += l.readBatches.Load()
 		st.FramesIn += l.framesIn.Load()
 		st.BytesIn += l.bytesIn.Load()
 		st.Published += l.published.Load()

@@ -124,7 +124,7 @@ func printStats(w io.Writer, path string, st admin.Statsz, subs admin.Subsz, con
 	fmt.Fprintf(tw, "subscriptions\t%d\t(%d distinct patterns)\n", st.Subscriptions, subs.Patterns)
 	fmt.Fprintf(tw, "published\t%d\t\n", st.Published)
 	fmt.Fprintf(tw, "delivered\t%d\t(%s)\n", st.EventsOut, humanBytes(st.BytesOut))
-	fmt.Fprintf(tw, "received\t%d frames\t(%s)\n", st.FramesIn, humanBytes(st.BytesIn))
+	fmt.Fprintf(tw, "received\t%d frames\t(%s in %d reads)\n", st.FramesIn, humanBytes(st.BytesIn), st.ReadBatches)
 	fmt.Fprintf(tw, "queued\t%d\t\n", st.Queued)
 	fmt.Fprintf(tw, "dropped\t%d\t(%d drop notices)\n", st.Dropped, st.DropNotices)
 	fmt.Fprintf(tw, "protocol errors\t%d\t\n", st.ProtocolErrors)
