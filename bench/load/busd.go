@@ -23,6 +23,9 @@ type Busd struct {
 	Binary string
 	// Args are extra daemon flags, e.g. "--validate-json=false".
 	Args []string
+	// Label names the system in results (a variant's flags, say); empty:
+	// "busd".
+	Label string
 	// Socket, if set, is a running daemon's socket.
 	Socket string
 	// PID is the running daemon's process id (with Socket), or 0.
@@ -36,7 +39,12 @@ type Busd struct {
 	prober *framePub // publishes the subscribers' readiness probes
 }
 
-func (b *Busd) Name() string { return "busd" }
+func (b *Busd) Name() string {
+	if b.Label != "" {
+		return b.Label
+	}
+	return "busd"
+}
 
 func (b *Busd) Start(ctx context.Context) error {
 	if b.srv != nil {

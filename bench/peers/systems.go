@@ -9,9 +9,12 @@ import (
 )
 
 // SystemNames are the systems a comparison runs, in report order: busd,
-// the raw relay (the ceiling: copies bytes, no patterns, no queues), and the
-// peers.
-var SystemNames = []string{"busd", "raw", "nats", "redis", "mosquitto"}
+// busd with JSON validation off (the trusted-host setting), the raw relay
+// (the ceiling: copies bytes, no patterns, no queues), and the peers.
+var SystemNames = []string{"busd", NoValidate, "raw", "nats", "redis", "mosquitto"}
+
+// NoValidate is busd run with --validate-json=false.
+const NoValidate = "busd-novalidate"
 
 // Options configure NewSystem.
 type Options struct {
@@ -25,6 +28,8 @@ func NewSystem(name string, o Options) (load.System, error) {
 	switch name {
 	case "busd":
 		return &load.Busd{Binary: o.BusdBinary}, nil
+	case NoValidate:
+		return &load.Busd{Binary: o.BusdBinary, Args: []string{"--validate-json=false"}, Label: NoValidate}, nil
 	case "raw":
 		return &load.Raw{Binary: o.BusbenchBinary}, nil
 	case "nats":

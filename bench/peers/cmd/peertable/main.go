@@ -216,7 +216,7 @@ func printTable(w io.Writer, rep Report) {
 			} else {
 				cells = append(cells, "—", "—")
 			}
-			if sys == "busd" || !haveBusd {
+			if sys == "busd" || sys == peers.NoValidate || !haveBusd {
 				cells = append(cells, "—", "—", "—")
 			} else {
 				cells = append(cells, ratio(busd.DeliveredPerSec, r.DeliveredPerSec))
@@ -242,6 +242,7 @@ func printTable(w io.Writer, rep Report) {
 	if len(rep.Errors) > 0 {
 		fmt.Fprintln(w)
 	}
+	printTargets(w, byKey)
 }
 
 func versions(v map[string]string) string {
