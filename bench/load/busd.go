@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -67,7 +68,10 @@ func (b *Busd) Start(ctx context.Context) error {
 		}
 	}
 	srv, err := startServer(ctx, bin, func(socket string) []string {
-		args := []string{"serve", "--socket", socket, "--heartbeat", "0", "--log-level", "warn"}
+		// The admin socket sits beside the bus socket (see
+		// ServerReadBatches).
+		args := []string{"serve", "--socket", socket, "--admin-socket", filepath.Join(filepath.Dir(socket), "a"),
+			"--heartbeat", "0", "--log-level", "warn"}
 		return append(args, b.Args...)
 	})
 	if err != nil {

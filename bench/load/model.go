@@ -10,46 +10,99 @@ import (
 // CostModel predicts the server's CPU time from what a run did:
 //
 //	cpu-seconds = PerPublished·published + PerDelivered·delivered
-//	            + PerDeliveredByte·delivered bytes + Idle·seconds
+//	            + PerDeliveredByte·delivered bytes
+//	            + PerReadBatch·read batches + PerBatchWrite·read batches·subscribers
+//	            + Idle·seconds
 //
-// Each term is a real cost of the daemon: reading, validating and matching
-// a publish; queueing and writing one delivery; copying its bytes; and the
-// ticker and event loop when nothing happens. It is fitted by least squares
-// to fixed-rate runs of busd on the machine that will be sized (saturated
+// Each term is a real cost of the daemon: validating and matching a
+// publish; handing one delivery to a subscriber; copying its bytes; waking
+// up for a read (epoll, the read, the scheduler), which a batch of events
+// shares; one write per subscriber per batch; and the ticker when nothing
+// happens. At high rates events share reads and the per-event terms
+// dominate; at low rates every event pays a wakeup, which is why a model
+// without the batch terms was off by up to 68 %. It is fitted by least
+// squares to fixed-rate runs on the machine that will be sized (saturated
 // runs all cost about one core per second, which hides the terms).
 type CostModel struct {
 	PerPublished     float64 // CPU-seconds per published event
 	PerDelivered     float64 // CPU-seconds per delivered event
 	PerDeliveredByte float64 // CPU-seconds per delivered body byte
+	PerReadBatch     float64 // CPU-seconds per read carrying frames
+	PerBatchWrite    float64 // CPU-seconds per subscriber written per read
 	Idle             float64 // CPU-seconds per second of wall time
 }
 
-func features(r Result) [4]float64 {
-	return [4]float64{
+const modelTerms = 6
+
+func features(r Result) [modelTerms]float64 {
+	return [modelTerms]float64{
 		float64(r.Published),
 		float64(r.Delivered),
 		float64(r.Delivered) * float64(r.Size),
+		float64(r.ServerReadBatches),
+		float64(r.ServerReadBatches) * float64(r.Subscribers),
 		r.Seconds,
 	}
 }
 
+func (m CostModel) coefficients() [modelTerms]float64 {
+	return [modelTerms]float64{m.PerPublished, m.PerDelivered, m.PerDeliveredByte, m.PerReadBatch, m.PerBatchWrite, m.Idle}
+}
+
 // Predict returns the modelled server CPU-seconds of run r.
 func (m CostModel) Predict(r Result) float64 {
-	f := features(r)
-	return m.PerPublished*f[0] + m.PerDelivered*f[1] + m.PerDeliveredByte*f[2] + m.Idle*f[3]
+	f, c := features(r), m.coefficients()
+	sum := 0.0
+	for i := range f {
+		sum += f[i] * c[i]
+	}
+	return sum
 }
 
 // Cores is the CPU the daemon needs for rate published events per second,
-// each of size bytes reaching fanout subscribers.
-func (m CostModel) Cores(rate, fanout float64, size int) float64 {
-	return rate*(m.PerPublished+fanout*(m.PerDelivered+m.PerDeliveredByte*float64(size))) + m.Idle
+// each of size bytes reaching fanout subscribers, arriving in reads per
+// second socket reads (at most rate; the daemon's busd_read_batches_total
+// shows it on a running host).
+func (m CostModel) Cores(rate, reads, fanout float64, size int) float64 {
+	return rate*(m.PerPublished+fanout*(m.PerDelivered+m.PerDeliveredByte*float64(size))) +
+		reads*(m.PerReadBatch+fanout*m.PerBatchWrite) + m.Idle
 }
 
-// FitCostModel fits the model to runs whose server CPU was measured. It
-// solves the normal equations with the terms scaled to comparable
-// magnitudes, which keeps the 4x4 system well conditioned.
+// FitCostModel fits the model to runs whose server CPU and read batches
+// were measured, by least squares with every coefficient kept
+// non-negative: a term whose best fit is negative (its feature moves with
+// another one in these runs, so the data cannot tell them apart) is left
+// out and the rest fitted again. It solves the normal equations with the
+// terms scaled to comparable magnitudes, which keeps the system well
+// conditioned.
 func FitCostModel(runs []Result) (CostModel, error) {
-	var scale [4]float64
+	var active [modelTerms]bool
+	for i := range active {
+		active[i] = true
+	}
+	for {
+		x, err := fitTerms(runs, active)
+		if err != nil {
+			return CostModel{}, err
+		}
+		worst := -1
+		for i := range x {
+			if active[i] && x[i] < 0 && (worst < 0 || x[i] < x[worst]) {
+				worst = i
+			}
+		}
+		if worst < 0 {
+			return CostModel{PerPublished: x[0], PerDelivered: x[1], PerDeliveredByte: x[2],
+				PerReadBatch: x[3], PerBatchWrite: x[4], Idle: x[5]}, nil
+		}
+		active[worst] = false
+	}
+}
+
+// fitTerms solves the least-squares problem over the active terms; the
+// others come back 0.
+func fitTerms(runs []Result, active [modelTerms]bool) ([modelTerms]float64, error) {
+	var scale [modelTerms]float64
 	n := 0
 	for _, r := range runs {
 		if !r.ServerMeasured {
@@ -60,66 +113,75 @@ func FitCostModel(runs []Result) (CostModel, error) {
 			scale[i] = max(scale[i], math.Abs(v))
 		}
 	}
-	if n < 4 {
-		return CostModel{}, fmt.Errorf("need at least 4 measured runs, have %d", n)
+	if n < modelTerms {
+		return [modelTerms]float64{}, fmt.Errorf("need at least %d measured runs, have %d", modelTerms, n)
 	}
-	var a [4][5]float64
+	var a [modelTerms][modelTerms + 1]float64
 	for _, r := range runs {
 		if !r.ServerMeasured {
 			continue
 		}
 		f := features(r)
 		for i := range f {
-			if scale[i] > 0 {
+			if scale[i] > 0 && active[i] {
 				f[i] /= scale[i]
+			} else {
+				f[i] = 0
 			}
 		}
-		for i := range 4 {
-			for j := range 4 {
+		for i := range modelTerms {
+			for j := range modelTerms {
 				a[i][j] += f[i] * f[j]
 			}
-			a[i][4] += f[i] * r.ServerCPUSeconds
+			a[i][modelTerms] += f[i] * r.ServerCPUSeconds
 		}
 	}
-	x, err := solve4(a)
+	// An inactive term's equation becomes x = 0.
+	for i := range modelTerms {
+		if !active[i] {
+			a[i][i] = 1
+		}
+	}
+	x, err := solve(a)
 	if err != nil {
-		return CostModel{}, err
+		return x, err
 	}
 	for i := range x {
 		if scale[i] > 0 {
 			x[i] /= scale[i]
 		}
 	}
-	return CostModel{PerPublished: x[0], PerDelivered: x[1], PerDeliveredByte: x[2], Idle: x[3]}, nil
+	return x, nil
 }
 
-// solve4 solves a 4x4 linear system given as an augmented matrix, by
-// Gaussian elimination with partial pivoting.
-func solve4(a [4][5]float64) ([4]float64, error) {
-	for col := range 4 {
+// solve solves a linear system given as an augmented matrix, by Gaussian
+// elimination with partial pivoting.
+func solve(a [modelTerms][modelTerms + 1]float64) ([modelTerms]float64, error) {
+	const k = modelTerms
+	for col := range k {
 		pivot := col
-		for r := col + 1; r < 4; r++ {
+		for r := col + 1; r < k; r++ {
 			if math.Abs(a[r][col]) > math.Abs(a[pivot][col]) {
 				pivot = r
 			}
 		}
 		if math.Abs(a[pivot][col]) < 1e-12 {
-			return [4]float64{}, errors.New("runs do not vary enough to separate the cost terms")
+			return [k]float64{}, errors.New("runs do not vary enough to separate the cost terms")
 		}
 		a[col], a[pivot] = a[pivot], a[col]
-		for r := range 4 {
+		for r := range k {
 			if r == col {
 				continue
 			}
-			k := a[r][col] / a[col][col]
-			for c := col; c < 5; c++ {
-				a[r][c] -= k * a[col][c]
+			f := a[r][col] / a[col][col]
+			for c := col; c <= k; c++ {
+				a[r][c] -= f * a[col][c]
 			}
 		}
 	}
-	var x [4]float64
-	for i := range 4 {
-		x[i] = a[i][4] / a[i][i]
+	var x [k]float64
+	for i := range k {
+		x[i] = a[i][k] / a[i][i]
 	}
 	return x, nil
 }
@@ -172,26 +234,31 @@ func WriteCapacity(w io.Writer, runs []Result, ringBytes, highWater int) error {
 			baseRSS = r.ServerRSSStartMB
 		}
 	}
-	fmt.Fprintf(w, "Fitted to %d fixed-rate runs of busd (rate × subscribers × event size), each lossless:\n\n", len(runs))
-	fmt.Fprintf(w, "    server CPU-seconds = %.3g × published + %.3g × delivered + %.3g × delivered bytes + %.3g × seconds\n\n",
-		m.PerPublished, m.PerDelivered, m.PerDeliveredByte, m.Idle)
-	fmt.Fprintf(w, "i.e. %.0f ns per publish, %.0f ns per delivery, %.2f ns per delivered byte.\n",
-		m.PerPublished*1e9, m.PerDelivered*1e9, m.PerDeliveredByte*1e9)
+	fmt.Fprintf(w, "Fitted to %d lossless runs of busd (fixed-rate and closed-loop, over subscribers × event size):\n\n", len(runs))
+	fmt.Fprintf(w, "    server CPU-seconds = %.3g × published + %.3g × delivered + %.3g × delivered bytes\n"+
+		"                       + %.3g × read batches + %.3g × read batches × subscribers + %.3g × seconds\n\n",
+		m.PerPublished, m.PerDelivered, m.PerDeliveredByte, m.PerReadBatch, m.PerBatchWrite, m.Idle)
+	fmt.Fprintf(w, "i.e. %.0f ns per publish, %.0f ns per delivery, %.2f ns per delivered byte, %.1f µs per read batch "+
+		"(a wakeup: epoll, read, scheduler) and %.1f µs per subscriber written per batch.\n",
+		m.PerPublished*1e9, m.PerDelivered*1e9, m.PerDeliveredByte*1e9, m.PerReadBatch*1e6, m.PerBatchWrite*1e6)
 	fmt.Fprintf(w, "Fitted on every other run and checked on the rest, its error is %.0f %% on average, %.0f %% at worst.\n\n",
 		mean*100, worst*100)
-	fmt.Fprintln(w, "Cores needed = rate × (per publish + fan-out × (per delivery + size × per byte)).")
+	fmt.Fprintln(w, "Cores needed = rate × (per publish + fan-out × (per delivery + size × per byte)) + reads/s × (per batch + fan-out × per batch write).")
+	fmt.Fprintln(w, "Reads per second are at most the publishes per second (every event written on its own, at low rates) and fall as the")
+	fmt.Fprintln(w, "daemon gets busy and events share reads; `busd_read_batches_total` on the admin socket gives a host's real figure.")
 	fmt.Fprintln(w, "One event loop (the default, fastest on 2 cores) uses at most one core: above 0.7 of a core, add loops and cores.")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| publishes/s | event size | subscribers per event | cores |")
-	fmt.Fprintln(w, "|--:|--:|--:|--:|")
+	fmt.Fprintln(w, "| publishes/s | reads/s | event size | subscribers per event | cores |")
+	fmt.Fprintln(w, "|--:|--:|--:|--:|--:|")
 	for _, ex := range []struct {
-		rate, fanout float64
-		size         int
+		rate, reads, fanout float64
+		size                int
 	}{
-		{10_000, 1, 300}, {10_000, 8, 300}, {100_000, 1, 220}, {100_000, 4, 400},
-		{500_000, 1, 220}, {200_000, 8, 220}, {50_000, 2, 16 << 10},
+		{1_000, 1_000, 1, 300}, {10_000, 10_000, 1, 300}, {10_000, 10_000, 8, 300}, {100_000, 20_000, 1, 220},
+		{100_000, 20_000, 4, 400}, {500_000, 10_000, 1, 220}, {200_000, 10_000, 8, 220}, {50_000, 10_000, 2, 16 << 10},
 	} {
-		fmt.Fprintf(w, "| %s | %s | %.0f | %.2f |\n", si(ex.rate), SizeName(ex.size), ex.fanout, m.Cores(ex.rate, ex.fanout, ex.size))
+		fmt.Fprintf(w, "| %s | %s | %s | %.0f | %.2f |\n", si(ex.rate), si(ex.reads), SizeName(ex.size), ex.fanout,
+			m.Cores(ex.rate, ex.reads, ex.fanout, ex.size))
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Memory: the daemon starts at about %.0f MiB RSS. However far subscribers fall behind, each one holds at most its queue bound "+

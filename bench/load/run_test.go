@@ -72,6 +72,14 @@ func TestRunBusdClosedLoop(t *testing.T) {
 			if res.Seconds < w.Duration.Seconds() || res.PublishSeconds < w.Duration.Seconds() {
 				t.Errorf("measured %.3fs (publishing %.3fs), want at least %v", res.Seconds, res.PublishSeconds, w.Duration)
 			}
+			// Every measured event arrived in some read, and a read holds
+			// at least one event (plus, rarely, a readiness probe).
+			if res.ServerReadBatches == 0 || res.ServerReadBatches > res.Published {
+				t.Errorf("read batches %d for %d published", res.ServerReadBatches, res.Published)
+			}
+			if res.ClientProcs != ClientProcs {
+				t.Errorf("generator ran with GOMAXPROCS %d, want %d", res.ClientProcs, ClientProcs)
+			}
 		})
 	}
 }

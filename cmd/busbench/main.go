@@ -57,6 +57,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		duration    = fs.Duration("duration", load.DefaultDuration, "measurement time per workload")
 		asJSON      = fs.Bool("json", false, "print one JSON object per run")
 		list        = fs.Bool("list", false, "list the standard workloads and exit")
+		clientProcs = fs.Int("client-procs", load.ClientProcs, "GOMAXPROCS of the load generator during each run (0: the Go default)")
 	)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -64,6 +65,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
+	load.ClientProcs = *clientProcs
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "busbench: unexpected argument %q\n", fs.Arg(0))
 		return 2

@@ -11,6 +11,10 @@ import (
 	"busd/bench/load"
 )
 
+// saturatedCores is the server CPU per second above which a fixed-rate run
+// is left out of the fit.
+const saturatedCores = 0.7
+
 // runModel reads busbench --json results (one object per line) and prints
 // the capacity-planning section of BENCHMARKS.md fitted to them.
 //
@@ -38,9 +42,17 @@ func runModel(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "busbench: %s: %v\n", fs.Arg(0), err)
 			return 1
 		}
-		// Only runs that kept up: a run that fell behind its rate or lost
-		// events did not do what its counts say it was asked to.
-		if r.System == "busd" && r.Mode == "rate" && r.Lost == 0 && r.PublishedPerSec > 0 {
+		// Only runs that lost nothing (a lossy run did not deliver what
+		// its counts say it was asked to) and whose read batches were
+		// counted.
+		// A fixed-rate run whose server used most of a core is saturated
+		// by wakeups: its loop never sleeps and its cost stops following
+		// the terms (sizing keeps a host below that anyway). Closed-loop
+		// runs are busy by design, with hundreds of events per read: they
+		// pin the per-event terms.
+		saturated := r.Mode == "rate" && r.Seconds > 0 && r.ServerCPUSeconds/r.Seconds > saturatedCores
+		if r.System == "busd" && (r.Mode == "rate" || r.Mode == "closed") && r.Lost == 0 && r.PublishedPerSec > 0 &&
+			r.ServerReadBatches > 0 && !saturated {
 			runs = append(runs, r)
 		}
 	}

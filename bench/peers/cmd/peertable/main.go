@@ -51,16 +51,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("peertable", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		duration  = fs.Duration("duration", load.DefaultDuration, "measurement time of each run")
-		systems   = fs.String("systems", strings.Join(peers.SystemNames, ","), "comma-separated systems (busd first: the ratios are busd ÷ peer)")
-		workloads = fs.String("workloads", "all", "comma-separated workloads, or all (the standard set)")
-		jsonOut   = fs.String("json", "", "write the raw results to this `file`")
-		from      = fs.String("from", "", "print the table from a `file` written by --json, running nothing")
-		maxTime   = fs.Duration("max-time", 40*time.Minute, "bound on the whole comparison; runs not started by then are skipped")
-		busdBin   = fs.String("busd", "", "busd `binary` (default: build ./cmd/busd)")
-		busbench  = fs.String("busbench", "", "busbench `binary` for the raw relay (default: build ./cmd/busbench)")
-		natsd     = fs.String("natsd", "", "natsd `binary` (default: $BUSD_NATSD, else build cmd/natsd)")
-		quiet     = fs.Bool("quiet", false, "no progress lines on stderr")
+		duration    = fs.Duration("duration", load.DefaultDuration, "measurement time of each run")
+		systems     = fs.String("systems", strings.Join(peers.SystemNames, ","), "comma-separated systems (busd first: the ratios are busd ÷ peer)")
+		workloads   = fs.String("workloads", "all", "comma-separated workloads, or all (the standard set)")
+		jsonOut     = fs.String("json", "", "write the raw results to this `file`")
+		from        = fs.String("from", "", "print the table from a `file` written by --json, running nothing")
+		maxTime     = fs.Duration("max-time", 40*time.Minute, "bound on the whole comparison; runs not started by then are skipped")
+		busdBin     = fs.String("busd", "", "busd `binary` (default: build ./cmd/busd)")
+		busbench    = fs.String("busbench", "", "busbench `binary` for the raw relay (default: build ./cmd/busbench)")
+		natsd       = fs.String("natsd", "", "natsd `binary` (default: $BUSD_NATSD, else build cmd/natsd)")
+		quiet       = fs.Bool("quiet", false, "no progress lines on stderr")
+		clientProcs = fs.Int("client-procs", load.ClientProcs, "GOMAXPROCS of the load generator during each run (0: the Go default)")
 	)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -68,6 +69,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
+	load.ClientProcs = *clientProcs
 	if *from != "" {
 		b, err := os.ReadFile(*from)
 		if err != nil {
