@@ -15,10 +15,16 @@ import (
 var droppedTopic = []byte("system.bus.dropped")
 
 // noteDrops records that a push into cl's queue evicted events. Runs on
-// the publisher's goroutine, hence the atomics.
+// the publisher's goroutine, hence the atomics. A subscriber that never
+// reads evicts on every push, and now is the batch's clock, the same for a
+// whole read: the loads skip the locked writes that would change nothing.
 func (cl *client) noteDrops(now int64) {
-	cl.firstDropNs.CompareAndSwap(0, now)
-	cl.lastDropNs.Store(now)
+	if cl.firstDropNs.Load() == 0 {
+		cl.firstDropNs.CompareAndSwap(0, now)
+	}
+	if cl.lastDropNs.Load() != now {
+		cl.lastDropNs.Store(now)
+	}
 }
 
 // appendDropNotice appends the notice frame for drops not yet reported, if

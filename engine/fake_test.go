@@ -11,10 +11,19 @@ import (
 type fakeConn struct {
 	gnet.Conn
 	written int
+	// stuck makes the connection look like a reader that never reads: its
+	// outbound buffer stays at the high-water mark and writes are refused.
+	stuck int
 }
 
-func (f *fakeConn) Write(b []byte) (int, error) { f.written += len(b); return len(b), nil }
-func (f *fakeConn) OutboundBuffered() int       { return 0 }
+func (f *fakeConn) Write(b []byte) (int, error) {
+	if f.stuck > 0 {
+		return 0, nil
+	}
+	f.written += len(b)
+	return len(b), nil
+}
+func (f *fakeConn) OutboundBuffered() int { return f.stuck }
 
 // pipeline is a server with clients wired to fake connections on one loop,
 // ready for dispatch calls: the whole PUB → match → queue → write path
