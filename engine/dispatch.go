@@ -190,6 +190,16 @@ func (s *Server) fanOut(l *loop, from *client, topic, body []byte, subs []*clien
 			ev.m, ev.frame = m, m.Frame()
 		}
 		reserved--
+		if l != nil && sub.loop == l && sub.backlogged && !sub.closed {
+			// Its socket is full: nothing will be written before the
+			// batch ends, so the queue can take the batch in one step.
+			sub.staged = append(sub.staged, m)
+			if len(sub.staged) == maxStaged {
+				s.pushStaged(sub)
+			}
+			l.markDirty(sub)
+			continue
+		}
 		if q.Push(m) > 0 {
 			sub.noteDrops(l.clock())
 		}
@@ -212,6 +222,22 @@ func (s *Server) fanOut(l *loop, from *client, topic, body []byte, subs []*clien
 		// let go (a closed queue refuses its reference).
 		ev.m.Release()
 	}
+}
+
+// maxStaged bounds a client's staged events (and PushN's batch).
+const maxStaged = 64
+
+// pushStaged moves cl's staged events into its queue, in order. It runs on
+// cl's loop before anything that reads the queue: flush, and OnClose.
+func (s *Server) pushStaged(cl *client) {
+	if len(cl.staged) == 0 {
+		return
+	}
+	if cl.queue.Load().PushN(cl.staged) > 0 {
+		cl.noteDrops(cl.loop.clock())
+	}
+	clear(cl.staged)
+	cl.staged = cl.staged[:0]
 }
 
 // putEvent encodes the EVT frame for (topic, body) into dst, which is

@@ -17,6 +17,7 @@ func (s *Server) flush(cl *client) {
 	if q == nil {
 		return
 	}
+	s.pushStaged(cl)
 	l, c := cl.loop, cl.conn
 	if len(cl.direct) > 0 {
 		s.writeDirect(cl)

@@ -106,6 +106,7 @@ func (h *handler) OnClose(c gnet.Conn, err error) gnet.Action {
 		s.index.Remove(p, cl)
 	}
 	if q := cl.queue.Load(); q != nil {
+		s.pushStaged(cl) // then discarded with the rest of the queue
 		q.Close()
 		s.closedDrops.Add(q.Drops())
 	}

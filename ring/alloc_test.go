@@ -28,5 +28,9 @@ func TestPushPopAllocs(t *testing.T) {
 		if a := testing.AllocsPerRun(1000, func() { r.Push(it) }); a != 0 {
 			t.Errorf("events=%d: evicting Push: %v allocs per run, want 0", events, a)
 		}
+		batch := []*benignItem{it, it, it}
+		if a := testing.AllocsPerRun(1000, func() { r.PushN(batch) }); a != 0 {
+			t.Errorf("events=%d: evicting PushN: %v allocs per run, want 0", events, a)
+		}
 	}
 }

@@ -217,6 +217,139 @@ func (r *Ring[T]) Push(v T) (evicted int) {
 	}
 }
 
+// PushN enqueues vs in order, taking over every reference, with the result
+// of calling Push for each in turn: the same entries evicted, the same
+// counts. When the batch fits the bounds on its own (at most maxEvents
+// entries and maxBytes bytes) and nothing contends, it reserves the bytes,
+// evicts the entries it displaces and claims its positions with one atomic
+// operation each instead of one per entry, which is what a producer
+// feeding a subscriber that never reads pays on every event. Otherwise it
+// falls back to Push. Returns the number of entries evicted (plus, if the
+// ring was closed, the items rejected).
+func (r *Ring[T]) PushN(vs []T) (evicted int) {
+	for len(vs) > 0 {
+		k := min(uint64(len(vs)), r.n)
+		n, done := r.pushBatch(vs[:k])
+		evicted += n
+		if !done {
+			for _, v := range vs[:k] {
+				evicted += r.Push(v)
+			}
+		}
+		vs = vs[k:]
+	}
+	return evicted
+}
+
+// pushBatch is PushN's fast path for at most n items. done=false means it
+// took nothing (no reference, no count, no reservation) and the caller must
+// push them one by one.
+func (r *Ring[T]) pushBatch(vs []T) (evicted int, done bool) {
+	k := uint64(len(vs))
+	if r.closed.Load() {
+		r.rejected.Add(k)
+		for _, v := range vs {
+			v.Release()
+		}
+		return int(k), true
+	}
+	var sum int64
+	for _, v := range vs {
+		sum += max(int64(v.Size()), 0)
+	}
+	if sum > r.maxBytes {
+		// Sequential pushes would evict early items of the batch itself.
+		return 0, false
+	}
+	// Reserve first, as Push does, then evict while over the byte bound.
+	for b := r.bytes.Add(sum); b > r.maxBytes; {
+		old, nb, ok := r.dequeue(true)
+		if !ok {
+			break
+		}
+		b = nb
+		r.evicted.Add(1)
+		old.Release()
+		evicted++
+	}
+	for attempt := 0; ; attempt++ {
+		if attempt == 8 {
+			// Contended: give the reservation back, keep what was evicted
+			// (an individual Push would have evicted it too) and let the
+			// caller push one by one.
+			r.bytes.Add(-sum)
+			return evicted, false
+		}
+		pos := r.tail.Load()
+		// Entries still queued in the slots this batch needs must go
+		// first: everything below pos+k-n.
+		if excess := int64(pos+k-r.head.Load()) - int64(r.n); excess > 0 {
+			evicted += r.evictN(uint64(excess))
+			continue
+		}
+		free := true
+		for i := range k {
+			if r.slot(pos+i).seq.Load() != 2*(pos+i) {
+				free = false // a dequeuer has not handed the slot over yet
+				break
+			}
+		}
+		if !free || !r.tail.CompareAndSwap(pos, pos+k) {
+			continue
+		}
+		// Winning the CAS makes us the producer of every position in
+		// between: each slot was free for its position when we looked, and
+		// only a producer of that position (us, now) fills it.
+		for i, v := range vs {
+			c := r.slot(pos + uint64(i))
+			c.size = max(int64(v.Size()), 0)
+			c.val = v
+			c.seq.Store(2*(pos+uint64(i)) + 1)
+		}
+		if r.closed.Load() {
+			r.drain()
+		}
+		return evicted, true
+	}
+}
+
+// evictN evicts up to m of the oldest entries with one compare-and-swap on
+// head (as PopN dequeues), waiting briefly for an entry whose producer is
+// still publishing it. Returns how many it evicted.
+func (r *Ring[T]) evictN(m uint64) int {
+	spins := 0
+	for {
+		pos := r.head.Load()
+		k := uint64(0)
+		for k < m && k < r.n && r.slot(pos+k).seq.Load() == 2*(pos+k)+1 {
+			k++
+		}
+		if k == 0 {
+			if r.tail.Load() == pos {
+				return 0 // empty
+			}
+			backoff(&spins)
+			continue
+		}
+		if !r.head.CompareAndSwap(pos, pos+k) {
+			continue
+		}
+		var size int64
+		var zero T
+		for i := range k {
+			c := r.slot(pos + i)
+			v := c.val
+			size += c.size
+			c.val = zero
+			c.seq.Store(2 * (pos + i + r.n))
+			v.Release()
+		}
+		r.bytes.Add(-size)
+		r.evicted.Add(k)
+		return int(k)
+	}
+}
+
 // dequeue removes the oldest entry and returns the byte total just after
 // returning its reservation. If the oldest position has been claimed by a
 // producer that has not published it yet, wait chooses between waiting for

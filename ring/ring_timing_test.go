@@ -74,6 +74,24 @@ func BenchmarkPushEvict(b *testing.B) {
 	b.Run("bound=events/producers=4", func(b *testing.B) {
 		benchContended(b, 4, false)
 	})
+	// A full 1024-event ring fed in batches (PushN): the time is per item.
+	for _, batch := range []int{1, 16, 64} {
+		b.Run(fmt.Sprintf("bound=events/producers=1/pushn=%d", batch), func(b *testing.B) {
+			r := New[*nopItem](1024, 1<<30)
+			items := make([]*nopItem, batch)
+			for i := range items {
+				items[i] = &nopItem{size: 64}
+			}
+			for range 1024 {
+				r.Push(items[0])
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i += batch {
+				r.PushN(items)
+			}
+		})
+	}
 }
 
 // benchContended splits b.N pushes over producers goroutines into a

@@ -11,6 +11,9 @@ import (
 
 const stressProducers = 4
 
+// stressBatch is the largest PushN batch of the stress producers.
+const stressBatch = 4
+
 // bytesSlack is the documented bound on how far Bytes() may read over
 // maxBytes while calls are in flight: per pusher its own item, one from a
 // straddling earlier push and one being evicted, plus one each for the popper
@@ -48,7 +51,9 @@ func stress(t *testing.T, maxEvents, maxBytes, largest, perProducer int) {
 			items[p][i] = &item{producer: p, seq: i, size: 1 + rng.IntN(largest)}
 		}
 	}
-	byteLimit := maxBytes + bytesSlack(stressProducers, largest)
+	// Producers 2 and 3 push in batches of up to stressBatch items, which
+	// the slack counts as one item of their total size.
+	byteLimit := maxBytes + bytesSlack(stressProducers, stressBatch*largest)
 
 	// violations are collected rather than reported on the spot because
 	// t.Fatal must not be called from the worker goroutines.
@@ -83,11 +88,18 @@ func stress(t *testing.T, maxEvents, maxBytes, largest, perProducer int) {
 		go func() {
 			defer producersDone.Done()
 			rng := rand.New(rand.NewPCG(uint64(p), 1))
-			for i, it := range items[p] {
+			for i := 0; i < len(items[p]); {
 				if p == 0 && i == perProducer*9/10 {
 					close(closeNow)
 				}
-				evictedByPush[p] += r.Push(it)
+				if p >= 2 {
+					k := min(1+rng.IntN(stressBatch), len(items[p])-i)
+					evictedByPush[p] += r.PushN(items[p][i : i+k])
+					i += k
+				} else {
+					evictedByPush[p] += r.Push(items[p][i])
+					i++
+				}
 				if i%64 == 0 {
 					checkBounds("producer")
 				}
