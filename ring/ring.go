@@ -74,7 +74,9 @@ type cell[T any] struct {
 //     them. Bytes() also counts items in motion (each Push's own item and one
 //     it is evicting, the entry a Pop or Close is removing), so a reading can
 //     exceed maxBytes by up to (3P+2)*L while calls are in flight; once none
-//     is, it equals the resident total.
+//     is, it equals the resident total. In these bounds a PushN batch that
+//     takes its fast path counts as one item of its total size, which is at
+//     most maxBytes.
 //
 // Progress. Push and Close never wait on a lock, and Pop never waits at all.
 // A Push that must evict can wait only across the few instructions another
