@@ -37,7 +37,10 @@ type Report struct {
 	Versions  map[string]string `json:"versions"`
 	Systems   []string          `json:"systems"`
 	Workloads []string          `json:"workloads"`
-	Results   []load.Result     `json:"results"`
+	// Count is how many runs each system × workload had; Results holds
+	// them all.
+	Count   int           `json:"count,omitempty"`
+	Results []load.Result `json:"results"`
 	// Errors are the runs that failed or were skipped, "system workload:
 	// reason".
 	Errors []string `json:"errors,omitempty"`
@@ -61,6 +64,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		busbench    = fs.String("busbench", "", "busbench `binary` for the raw relay (default: build ./cmd/busbench)")
 		natsd       = fs.String("natsd", "", "natsd `binary` (default: $BUSD_NATSD, else build cmd/natsd)")
 		quiet       = fs.Bool("quiet", false, "no progress lines on stderr")
+		count       = fs.Int("count", 1, "runs of each system × workload, interleaved; the table shows each figure's median")
 		clientProcs = fs.Int("client-procs", load.ClientProcs, "GOMAXPROCS of the load generator during each run (0: the Go default)")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -70,6 +74,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	load.ClientProcs = *clientProcs
+	if *count < 1 {
+		fmt.Fprintln(stderr, "peertable: --count must be at least 1")
+		return 2
+	}
 	if *from != "" {
 		b, err := os.ReadFile(*from)
 		if err != nil {
@@ -130,9 +138,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 		rep.Workloads = append(rep.Workloads, w.Name)
 	}
 	failed := false
+	ran := map[string]bool{}
+	rep.Count = *count
 	for _, w := range ws {
 		w.Duration = *duration
-		for _, s := range syss {
+		for i := range *count * len(syss) {
+			// Round-robin over the systems, count times: each system's
+			// runs are spread over the same stretch of time as the others'.
+			s := syss[i%len(syss)]
+			if i >= len(syss) && !ran[w.Name+"\x00"+s.Name()] {
+				continue // unsupported or failed in the first round
+			}
 			if ctx.Err() != nil {
 				rep.Errors = append(rep.Errors, fmt.Sprintf("%s %s: not run (--max-time or interrupted)", s.Name(), w.Name))
 				continue
@@ -157,6 +173,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 				continue
 			}
 			rep.Results = append(rep.Results, res)
+			ran[w.Name+"\x00"+s.Name()] = true
 			if !*quiet {
 				fmt.Fprintln(stderr, res.String())
 			}
@@ -181,12 +198,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // printTable writes one markdown table: a row per workload and system.
 func printTable(w io.Writer, rep Report) {
-	byKey := map[string]load.Result{}
+	runs := map[string][]load.Result{}
 	for _, r := range rep.Results {
-		byKey[r.Workload+"\x00"+r.System] = r
+		k := r.Workload + "\x00" + r.System
+		runs[k] = append(runs[k], r)
 	}
-	fmt.Fprintf(w, "Peer comparison: %s per run, %d CPUs, %s. Versions: %s.\n\n",
-		rep.Duration, rep.CPUs, rep.Go, versions(rep.Versions))
+	byKey := map[string]load.Result{}
+	for k, rs := range runs {
+		byKey[k] = medianResult(rs)
+	}
+	count := max(rep.Count, 1)
+	fmt.Fprintf(w, "Peer comparison: %s per run, %d run(s) of each system × workload, interleaved (each figure is the median), %d CPUs, %s. Versions: %s.\n\n",
+		rep.Duration, count, rep.CPUs, rep.Go, versions(rep.Versions))
 	fmt.Fprintln(w, "| workload | system | delivered msgs/s | srv CPU-s /M delivered | srv CPU-s /M published | lost | peak RSS MiB | p50 µs | p99 µs | busd÷peer msgs/s (>1: busd faster) | busd÷peer CPU /M delivered (<1: busd cheaper) | busd÷peer p99 (<1: busd lower) |")
 	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
 	for _, wl := range rep.Workloads {
