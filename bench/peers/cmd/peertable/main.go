@@ -267,7 +267,7 @@ func printTable(w io.Writer, rep Report) {
 	if len(rep.Errors) > 0 {
 		fmt.Fprintln(w)
 	}
-	printTargets(w, byKey)
+	printTargets(w, runs)
 }
 
 func versions(v map[string]string) string {
