@@ -166,9 +166,16 @@ func waitSocket(t *testing.T, p *proc, path string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		if c, err := net.Dial("unix", path); err == nil {
+		// gnet's own listener answers before the daemon takes the path
+		// over (engine/accept.go) and sets its mode: a daemon that logs at
+		// info level is ready once it says so.
+		logsInfo := strings.Contains(p.stderr.String(), `msg="busd starting"`)
+		ready := !logsInfo || strings.Contains(p.stderr.String(), `msg="busd ready"`)
+		if c, err := net.Dial("unix", path); err == nil && ready {
 			c.Close()
 			return
+		} else if err == nil {
+			c.Close()
 		}
 		select {
 		case <-p.done:
