@@ -131,6 +131,25 @@ func TestMessageRefcount(t *testing.T) {
 	m.Release()
 }
 
+func TestNewMessageRefs(t *testing.T) {
+	m := NewMessageRefs(300, 3)
+	if len(m.Frame()) != 300 || m.Refs() != 3 {
+		t.Fatalf("fresh message: %d bytes, %d refs; want 300, 3", len(m.Frame()), m.Refs())
+	}
+	m.Release()
+	m.Release()
+	if m.Refs() != 1 {
+		t.Fatalf("after two releases: %d refs, want 1", m.Refs())
+	}
+	m.Release()
+	defer func() {
+		if recover() == nil {
+			t.Fatal("a message with no reference was created")
+		}
+	}()
+	NewMessageRefs(10, 0)
+}
+
 func TestMessageSizeClasses(t *testing.T) {
 	for _, n := range []int{0, 1, 512, 513, 4096, MaxEventFrame} {
 		m := NewMessage(n)

@@ -41,7 +41,15 @@ func classFor(n int) int {
 
 // NewMessage returns a message whose Frame has length frameLen, holding one
 // reference owned by the caller. frameLen must not exceed MaxEventFrame.
-func NewMessage(frameLen int) *Message {
+func NewMessage(frameLen int) *Message { return NewMessageRefs(frameLen, 1) }
+
+// NewMessageRefs is NewMessage holding refs references (at least 1) from
+// the start: a fan-out that knows how many queues it feeds sets the count
+// in the one store that initializes it, instead of adding to it after.
+func NewMessageRefs(frameLen int, refs int32) *Message {
+	if refs < 1 {
+		panic("codec: a new message needs at least one reference")
+	}
 	c := classFor(frameLen)
 	if c >= numClasses {
 		panic("codec: message larger than the largest legal frame")
@@ -51,7 +59,7 @@ func NewMessage(frameLen int) *Message {
 		m = &Message{class: int8(c), frame: make([]byte, 0, 1<<(c+minClassShift))}
 	}
 	m.frame = m.frame[:frameLen]
-	m.refs.Store(1)
+	m.refs.Store(refs)
 	if Invariants {
 		liveMessages.Add(1)
 	}
@@ -67,10 +75,6 @@ func (m *Message) Size() int { return len(m.frame) }
 
 // Retain adds a reference for a new holder.
 func (m *Message) Retain() { m.refs.Add(1) }
-
-// RetainN adds n references at once: a fan-out to n queues pays one atomic
-// operation instead of n.
-func (m *Message) RetainN(n int) { m.refs.Add(int32(n)) }
 
 // Release drops one reference; the last one returns the buffer to its pool.
 func (m *Message) Release() {

@@ -179,13 +179,12 @@ func (s *Server) fanOut(l *loop, from *client, topic, body []byte, subs []*clien
 		if m == nil {
 			// One reference for this queue and one for every target
 			// left, taken in one step; the unused ones go back below.
-			m = codec.NewMessage(ev.size)
+			m = codec.NewMessageRefs(ev.size, int32(remaining+1))
 			if ev.frame != nil {
 				copy(m.Frame(), ev.frame)
 			} else {
 				putEvent(m.Frame(), topic, body)
 			}
-			m.RetainN(remaining)
 			reserved = remaining + 1
 			ev.m, ev.frame = m, m.Frame()
 		}
