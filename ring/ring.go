@@ -315,41 +315,27 @@ func (r *Ring[T]) pushBatch(vs []T) (evicted int, done bool) {
 	}
 }
 
-// evictN evicts up to m of the oldest entries with one compare-and-swap on
-// head (as PopN dequeues), waiting briefly for an entry whose producer is
-// still publishing it. Returns how many it evicted.
+// evictN evicts up to m of the oldest entries, a run at a time (see
+// claimRun), waiting briefly for an entry whose producer is still
+// publishing it. Returns how many it evicted.
 func (r *Ring[T]) evictN(m uint64) int {
-	spins := 0
-	for {
-		pos := r.head.Load()
-		k := uint64(0)
-		for k < m && k < r.n && r.slot(pos+k).seq.Load() == 2*(pos+k)+1 {
-			k++
-		}
+	var run [64]T
+	evicted := uint64(0)
+	for evicted < m {
+		k, size := r.claimRun(run[:min(m-evicted, uint64(len(run)))], true)
 		if k == 0 {
-			if r.tail.Load() == pos {
-				return 0 // empty
-			}
-			backoff(&spins)
-			continue
+			break // empty
 		}
-		if !r.head.CompareAndSwap(pos, pos+k) {
-			continue
-		}
-		var size int64
-		var zero T
 		for i := range k {
-			c := r.slot(pos + i)
-			v := c.val
-			size += c.size
-			c.val = zero
-			c.seq.Store(2 * (pos + i + r.n))
-			v.Release()
+			run[i].Release()
+			var zero T
+			run[i] = zero
 		}
 		r.bytes.Add(-size)
 		r.evicted.Add(k)
-		return int(k)
+		evicted += k
 	}
+	return int(evicted)
 }
 
 // dequeue removes the oldest entry and returns the byte total just after
@@ -421,14 +407,34 @@ func (r *Ring[T]) Pop() (v T, ok bool) {
 // the shared-memory traffic of one Pop per entry. Like Pop, it stops at an
 // entry whose Push has not returned yet, and only one goroutine may pop.
 func (r *Ring[T]) PopN(dst []T) int {
+	k, size := r.claimRun(dst, false)
+	if k > 0 {
+		r.bytes.Add(-size)
+		r.popped.Add(k)
+	}
+	return int(k)
+}
+
+// claimRun removes a run of up to len(dst) of the oldest entries, all
+// published, with one compare-and-swap on head, moves them into dst, and
+// returns how many it took and their total size, which the caller returns
+// to the byte count. When the oldest entry is claimed but not yet
+// published, wait chooses between waiting for it and taking nothing; with
+// wait, k == 0 means the ring was empty.
+func (r *Ring[T]) claimRun(dst []T, wait bool) (k uint64, size int64) {
+	spins := 0
 	for {
 		pos := r.head.Load()
-		k := uint64(0)
+		k = 0
 		for k < uint64(len(dst)) && k < r.n && r.slot(pos+k).seq.Load() == 2*(pos+k)+1 {
 			k++
 		}
 		if k == 0 {
-			return 0
+			if !wait || r.tail.Load() == pos {
+				return 0, 0
+			}
+			backoff(&spins)
+			continue
 		}
 		// Winning the CAS from pos to pos+k makes us the dequeuer of every
 		// position in between: each was published when we looked, and a
@@ -437,7 +443,6 @@ func (r *Ring[T]) PopN(dst []T) int {
 		if !r.head.CompareAndSwap(pos, pos+k) {
 			continue
 		}
-		var size int64
 		var zero T
 		for i := range k {
 			c := r.slot(pos + i)
@@ -446,9 +451,7 @@ func (r *Ring[T]) PopN(dst []T) int {
 			c.val = zero
 			c.seq.Store(2 * (pos + i + r.n))
 		}
-		r.bytes.Add(-size)
-		r.popped.Add(k)
-		return int(k)
+		return k, size
 	}
 }
 
