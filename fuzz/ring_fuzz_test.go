@@ -119,6 +119,20 @@ func FuzzRing(f *testing.F) {
 			released += len(its)
 		}
 		ops := script[2:]
+		// nextItem makes producer p's next item, its size read from the
+		// script byte after step (0 past the end), and returns the step
+		// that byte was at.
+		nextItem := func(p, step int) (*ringFuzzItem, int) {
+			size := 0
+			if step+1 < len(ops) {
+				step++
+				size = int(ops[step])
+			}
+			it := &ringFuzzItem{producer: p, seq: nextSeq[p], size: size, tally: &tally}
+			nextSeq[p]++
+			all = append(all, it)
+			return it, step
+		}
 		for step := 0; step < len(ops) && step < ringFuzzMaxOps; step++ {
 			b := ops[step]
 			var desc string
@@ -128,14 +142,8 @@ func FuzzRing(f *testing.F) {
 				var batch []*ringFuzzItem
 				var want []*ringFuzzItem
 				for range 1 + int(b>>5) {
-					size := 0
-					if step+1 < len(ops) {
-						step++
-						size = int(ops[step])
-					}
-					it := &ringFuzzItem{producer: p, seq: nextSeq[p], size: size, tally: &tally}
-					nextSeq[p]++
-					all = append(all, it)
+					var it *ringFuzzItem
+					it, step = nextItem(p, step)
 					batch = append(batch, it)
 					want = append(want, m.push(it)...)
 				}
@@ -145,15 +153,8 @@ func FuzzRing(f *testing.F) {
 				}
 				mustBeReleased(step, desc, want)
 			case k <= 3:
-				p := int(b>>3) & 3
-				size := 0
-				if step+1 < len(ops) {
-					step++
-					size = int(ops[step])
-				}
-				it := &ringFuzzItem{producer: p, seq: nextSeq[p], size: size, tally: &tally}
-				nextSeq[p]++
-				all = append(all, it)
+				var it *ringFuzzItem
+				it, step = nextItem(int(b>>3)&3, step)
 				desc = fmt.Sprintf("push %v", it)
 				want := m.push(it)
 				if got := r.Push(it); got != len(want) {
