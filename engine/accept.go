@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"time"
@@ -17,20 +18,19 @@ import (
 // limit is reached; and it accepts on a goroutine of its own, queueing each
 // connection to an event loop, so a flood of connections piles up accepted
 // descriptors faster than OnOpen can refuse them. Both are out of reach of
-// an event handler, so the daemon takes the socket path over from gnet's
-// listener (which stays bound to the unlinked inode, idle) and runs this
-// loop instead: it waits until each connection is registered (OnOpen has
+// an event handler, so gnet gets no listener at all. The daemon binds the
+// socket path itself before gnet starts (gnet's own listener sits, idle, on
+// an unlinked path) and runs this loop once the event
+// loops run: it waits until each connection is registered (OnOpen has
 // refused or kept it) before accepting the next one, and it backs off and
 // retries when accept fails.
 
-// takeOverSocket replaces gnet's listener at path with the daemon's own.
-func takeOverSocket(path string) (*net.UnixListener, error) {
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, err
-	}
+// listenSocket binds the daemon's listener at path, which claimSocket has
+// cleared.
+func listenSocket(path string) (*net.UnixListener, error) {
 	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("listen on %s: %w", path, err)
 	}
 	// socketFile removes the path at exit, once, and only if it is ours.
 	ln.SetUnlinkOnClose(false)
@@ -81,4 +81,18 @@ func (s *Server) register(eng gnet.Engine, conn *net.UnixConn) {
 	case <-s.done:
 		// Run returned: the registration may never complete.
 	}
+}
+
+// privateDir makes a directory only this user can enter, for gnet's idle
+// listener: the temporary directory if possible, else beside the socket.
+// A short path matters, as socket paths are limited to 108 bytes.
+func privateDir(fallback string) (string, error) {
+	dir, err := os.MkdirTemp("", "busd-")
+	if err != nil {
+		dir, err = os.MkdirTemp(fallback, ".busd-")
+	}
+	if err != nil {
+		return "", fmt.Errorf("directory for the event loops' listener: %w", err)
+	}
+	return dir, nil
 }

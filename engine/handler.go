@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -15,34 +16,20 @@ import (
 // ticker. Frame semantics live in dispatch.go, writes in flush.go.
 type handler struct {
 	gnet.BuiltinEventEngine
-	srv     *Server
-	sock    *socketFile
-	ready   func()
-	bootErr error
+	srv   *Server
+	ready func()
+	// gnetDir holds gnet's idle listener until OnBoot removes it.
+	gnetDir string
 	// accepting: the accept loop runs (ticker goroutine only).
 	accepting bool
 }
 
 func (h *handler) OnBoot(eng gnet.Engine) gnet.Action {
 	s := h.srv
-	// gnet has bound and is listening; the daemon takes the path over (see
-	// accept.go), and the file mode is ours to set.
-	ln, err := takeOverSocket(s.cfg.Socket)
-	if err != nil {
-		h.bootErr = err
-		return gnet.Shutdown
-	}
-	groupErr, err := h.sock.setAccess(s.cfg.SocketMode, s.cfg.Group)
-	if err != nil {
-		ln.Close()
-		h.bootErr = err
-		return gnet.Shutdown
-	}
-	if groupErr != nil {
-		s.cfg.Logger.Warn("socket group not applied", "group", s.cfg.Group, "err", groupErr)
-	}
+	// gnet has bound its listener; it stays bound to the unlinked inode.
+	_ = os.RemoveAll(h.gnetDir)
 	s.mu.Lock()
-	s.eng, s.booted, s.ln = eng, true, ln
+	s.eng, s.booted = eng, true
 	stopping := s.stopping
 	s.mu.Unlock()
 	if stopping {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -79,28 +81,50 @@ func (s *Server) Run(ready func()) error {
 		return err
 	}
 	defer sf.release()
+	// The daemon's own listener holds the path from here on: a client that
+	// connects before the event loops run waits in the listen backlog
+	// instead of finding no socket (accept.go).
+	ln, err := listenSocket(s.cfg.Socket)
+	if err != nil {
+		return err
+	}
+	groupErr, err := sf.setAccess(s.cfg.SocketMode, s.cfg.Group)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	if groupErr != nil {
+		s.cfg.Logger.Warn("socket group not applied", "group", s.cfg.Group, "err", groupErr)
+	}
+	s.mu.Lock()
+	s.ln = ln
+	s.mu.Unlock()
 	s.start = time.Now()
-	h := &handler{srv: s, sock: sf, ready: ready}
+	// gnet insists on a listener of its own (its Engine refuses Register
+	// and Stop without one). It gets one in a private directory, removed as
+	// soon as gnet has bound, and never accepts anything: every connection
+	// reaches gnet through Engine.Register from the accept loop.
+	gnetDir, err := privateDir(filepath.Dir(s.cfg.Socket))
+	if err != nil {
+		s.ln.Close()
+		return err
+	}
+	defer os.RemoveAll(gnetDir)
+	h := &handler{srv: s, ready: ready, gnetDir: gnetDir}
 	routeGnetLogs(s.cfg.Logger)
-	err = gnet.Run(h, "unix://"+s.cfg.Socket,
+	err = gnet.Run(h, "unix://"+filepath.Join(gnetDir, "g"),
 		gnet.WithNumEventLoop(s.cfg.Loops),
 		gnet.WithMulticore(s.cfg.Loops > 1),
 		gnet.WithTicker(true),
 		gnet.WithLogger(gnetLogger{s.cfg.Logger}),
 		// The accept loop (accept.go) picks loops from its own goroutine,
-		// and gnet's acceptor may still pick one for a client that reached
-		// its listener before the takeover: round-robin's cursor is not
-		// safe for two goroutines, least-connections only reads.
+		// where round-robin's unguarded cursor would do as well;
+		// least-connections also spreads long-lived clients evenly.
 		gnet.WithLoadBalancing(gnet.LeastConnections),
 	)
 	s.mu.Lock()
-	if s.ln != nil {
-		s.ln.Close()
-	}
+	s.ln.Close()
 	s.mu.Unlock()
-	if h.bootErr != nil {
-		return h.bootErr
-	}
 	if err != nil {
 		return fmt.Errorf("serving %s: %w", s.cfg.Socket, err)
 	}

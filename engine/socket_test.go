@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -8,9 +9,12 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
+
+	"busd/codec"
 )
 
 func TestSocketMode(t *testing.T) {
@@ -162,4 +166,67 @@ func shortDir(t *testing.T) string {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	return dir
+}
+
+// From the moment the socket path exists, every connect succeeds, and a
+// client that connected before the daemon was ready is served: the daemon
+// binds the path once, with its own listener, before the event loops start.
+func TestSocketAnswersFromFirstConnect(t *testing.T) {
+	dir := shortDir(t)
+	path := filepath.Join(dir, "bus.sock")
+	srv, err := New(testConfig(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan struct{})
+	runErr := make(chan error, 1)
+	go func() { runErr <- srv.Run(func() { close(ready) }) }()
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		if err := <-runErr; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	var first net.Conn
+	deadline := time.Now().Add(10 * time.Second)
+	for first == nil {
+		c, err := net.Dial("unix", path)
+		switch {
+		case err == nil:
+			first = c
+		case time.Now().After(deadline):
+			t.Fatalf("no connect within 10 s: %v", err)
+		default:
+			runtime.Gosched()
+		}
+	}
+	defer first.Close()
+	e := &testEnv{t: t, srv: srv, path: path}
+	early := &wire{t: t, env: e, conn: first, r: bufio.NewReaderSize(first, 1<<16)}
+	early.sub("early.topic")
+	// Dial throughout start-up: none may find the path missing. (The
+	// connections wait in the listen backlog, so keep well below its size.)
+	for i := 0; ; i++ {
+		select {
+		case <-ready:
+		default:
+			if i < 1000 {
+				c, err := net.Dial("unix", path)
+				if err != nil {
+					t.Fatalf("connect %d after the first: %v", i, err)
+				}
+				c.Close()
+				continue
+			}
+			<-ready
+		}
+		break
+	}
+	e.sync()
+	e.dial().send(codec.VerbPUB, "early.topic", `{"n":1}`)
+	early.expect("early.topic", `{"n":1}`)
 }

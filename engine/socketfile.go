@@ -16,8 +16,8 @@ import (
 
 // socketFile guards the daemon's socket path.
 //
-// gnet unlinks whatever sits at a UNIX socket path before binding, so two
-// daemons on one path would silently steal it from each other. The guard is
+// A daemon clears a stale socket before binding, so two daemons starting on
+// one path would race to remove each other's socket. The guard is
 // an exclusive flock on a sibling "<path>.lock", held for the daemon's life
 // (the kernel drops it if the process dies), plus a connect probe for a live
 // server that does not take the lock (the daemon busd replaces).
