@@ -179,7 +179,7 @@ func (s *Server) fanOut(l *loop, from *client, topic, body []byte, subs []*clien
 		if m == nil {
 			// One reference for this queue and one for every target
 			// left, taken in one step; the unused ones go back below.
-			m = codec.NewMessageRefs(ev.size, int32(remaining+1))
+			m = l.newMessage(ev.size, int32(remaining+1))
 			if ev.frame != nil {
 				copy(m.Frame(), ev.frame)
 			} else {
@@ -219,7 +219,7 @@ func (s *Server) fanOut(l *loop, from *client, topic, body []byte, subs []*clien
 	for range reserved {
 		// The last of these frees the message only if every queue already
 		// let go (a closed queue refuses its reference).
-		ev.m.Release()
+		l.release(ev.m)
 	}
 }
 
@@ -232,9 +232,18 @@ func (s *Server) pushStaged(cl *client) {
 	if len(cl.staged) == 0 {
 		return
 	}
-	if cl.queue.Load().PushN(cl.staged) > 0 {
-		cl.noteDrops(cl.loop.clock())
+	l := cl.loop
+	evicted, reclaimed := cl.queue.Load().PushNReclaim(cl.staged, l.reclaimed[:0])
+	if evicted > 0 {
+		cl.noteDrops(l.clock())
 	}
+	// A subscriber that never reads has as many events evicted as pushed:
+	// their buffers serve the next ones.
+	for i, m := range reclaimed {
+		l.msgs.Release(m)
+		reclaimed[i] = nil
+	}
+	l.reclaimed = reclaimed[:0]
 	clear(cl.staged)
 	cl.staged = cl.staged[:0]
 }

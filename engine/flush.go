@@ -51,7 +51,7 @@ func (s *Server) flush(cl *client) {
 			}
 			events++
 			bytes += uint64(len(f))
-			m.Release() // even if the write closed cl: the reference is ours
+			l.msgs.Release(m) // even if the write closed cl: the reference is ours
 			popped[i] = nil
 		}
 	}

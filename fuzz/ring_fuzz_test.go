@@ -2,6 +2,7 @@ package fuzz
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"busd/ring"
@@ -80,7 +81,8 @@ const ringFuzzMaxOps = 2048
 //
 //	b%8 in 0..3: push from producer (b>>3)&3, size = the next byte (0..255)
 //	b%8 == 4:    PushN of 1+(b>>5) items from producer (b>>3)&3, sizes = the
-//	             next bytes, checked against pushing them one by one
+//	             next bytes, checked against pushing them one by one;
+//	             producers 2 and 3 use PushNReclaim
 //	b%8 in 5..6: pop
 //	b%8 == 7:    close if b>>3 == 31 (b == 0xff), else pop
 func FuzzRing(f *testing.F) {
@@ -93,6 +95,7 @@ func FuzzRing(f *testing.F) {
 	f.Add([]byte{3, 99, 0, 10, 0, 20, 0xe4, 5, 6, 7, 8, 9, 10, 11, 12, 5, 5, 5})  // PushN: 8 items into 3 slots
 	f.Add([]byte{5, 40, 0, 10, 0x24, 15, 15, 5, 0x44, 30, 30, 30, 5, 5, 5, 5})    // PushN against the byte bound
 	f.Add([]byte{4, 99, 0xff, 0x64, 1, 2, 3, 4, 5})                               // PushN after close
+	f.Add([]byte{3, 99, 0, 10, 0, 20, 0xf4, 5, 6, 7, 8, 9, 10, 11, 12, 5, 5, 5})  // PushNReclaim: 8 items into 3 slots
 	f.Fuzz(func(t *testing.T, script []byte) {
 		if len(script) < 2 {
 			return
@@ -148,7 +151,24 @@ func FuzzRing(f *testing.F) {
 					want = append(want, m.push(it)...)
 				}
 				desc = fmt.Sprintf("pushN %v", batch)
-				if got := r.PushN(batch); got != len(want) {
+				var got int
+				if p < 2 {
+					got = r.PushN(batch)
+				} else {
+					// The reclaiming variant hands some evictions back
+					// unreleased: exactly the evicted items the ring did not
+					// release, each once. The caller releases them.
+					var reclaimed []*ringFuzzItem
+					got, reclaimed = r.PushNReclaim(batch, nil)
+					desc = "reclaiming " + desc
+					for i, it := range reclaimed {
+						if !slices.Contains(want, it) || slices.Contains(reclaimed[:i], it) || it.released != 0 {
+							t.Fatalf("step %d %s: reclaimed %v (released %d times); model evicted %v", step, desc, it, it.released, want)
+						}
+						it.Release()
+					}
+				}
+				if got != len(want) {
 					t.Fatalf("step %d %s: evicted %d, model evicted %v", step, desc, got, want)
 				}
 				mustBeReleased(step, desc, want)

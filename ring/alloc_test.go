@@ -32,5 +32,9 @@ func TestPushPopAllocs(t *testing.T) {
 		if a := testing.AllocsPerRun(1000, func() { r.PushN(batch) }); a != 0 {
 			t.Errorf("events=%d: evicting PushN: %v allocs per run, want 0", events, a)
 		}
+		reclaimed := make([]*benignItem, 0, len(batch))
+		if a := testing.AllocsPerRun(1000, func() { _, reclaimed = r.PushNReclaim(batch, reclaimed[:0]) }); a != 0 {
+			t.Errorf("events=%d: evicting PushNReclaim: %v allocs per run, want 0", events, a)
+		}
 	}
 }

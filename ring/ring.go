@@ -229,9 +229,24 @@ func (r *Ring[T]) Push(v T) (evicted int) {
 // falls back to Push. Returns the number of entries evicted (plus, if the
 // ring was closed, the items rejected).
 func (r *Ring[T]) PushN(vs []T) (evicted int) {
+	return r.pushN(vs, nil)
+}
+
+// PushNReclaim is PushN, except that the entries its batch path evicts are
+// appended to reclaimed, with their references, instead of being released:
+// the caller releases them, and may reuse the buffers of those it held the
+// last reference to. (Entries evicted on the fallback path, or rejected by
+// a closed ring, are released as usual.) Returns the evictions counted as
+// by PushN, and reclaimed.
+func (r *Ring[T]) PushNReclaim(vs, reclaimed []T) (evicted int, _ []T) {
+	evicted = r.pushN(vs, &reclaimed)
+	return evicted, reclaimed
+}
+
+func (r *Ring[T]) pushN(vs []T, reclaim *[]T) (evicted int) {
 	for len(vs) > 0 {
 		k := min(uint64(len(vs)), r.n)
-		n, done := r.pushBatch(vs[:k])
+		n, done := r.pushBatch(vs[:k], reclaim)
 		evicted += n
 		if !done {
 			for _, v := range vs[:k] {
@@ -243,10 +258,19 @@ func (r *Ring[T]) PushN(vs []T) (evicted int) {
 	return evicted
 }
 
+// dispose releases an evicted entry, or appends it to *reclaim if set.
+func dispose[T Item](v T, reclaim *[]T) {
+	if reclaim != nil {
+		*reclaim = append(*reclaim, v)
+		return
+	}
+	v.Release()
+}
+
 // pushBatch is PushN's fast path for at most n items. done=false means it
 // took nothing (no reference, no count, no reservation) and the caller must
 // push them one by one.
-func (r *Ring[T]) pushBatch(vs []T) (evicted int, done bool) {
+func (r *Ring[T]) pushBatch(vs []T, reclaim *[]T) (evicted int, done bool) {
 	k := uint64(len(vs))
 	if r.closed.Load() {
 		r.rejected.Add(k)
@@ -271,7 +295,7 @@ func (r *Ring[T]) pushBatch(vs []T) (evicted int, done bool) {
 		}
 		b = nb
 		r.evicted.Add(1)
-		old.Release()
+		dispose(old, reclaim)
 		evicted++
 	}
 	for attempt := 0; ; attempt++ {
@@ -286,7 +310,7 @@ func (r *Ring[T]) pushBatch(vs []T) (evicted int, done bool) {
 		// Entries still queued in the slots this batch needs must go
 		// first: everything below pos+k-n.
 		if excess := int64(pos+k-r.head.Load()) - int64(r.n); excess > 0 {
-			evicted += r.evictN(uint64(excess))
+			evicted += r.evictN(uint64(excess), reclaim)
 			continue
 		}
 		free := true
@@ -317,8 +341,9 @@ func (r *Ring[T]) pushBatch(vs []T) (evicted int, done bool) {
 
 // evictN evicts up to m of the oldest entries, a run at a time (see
 // claimRun), waiting briefly for an entry whose producer is still
-// publishing it. Returns how many it evicted.
-func (r *Ring[T]) evictN(m uint64) int {
+// publishing it, and disposes of them (see dispose). Returns how many it
+// evicted.
+func (r *Ring[T]) evictN(m uint64, reclaim *[]T) int {
 	var run [64]T
 	evicted := uint64(0)
 	for evicted < m {
@@ -327,7 +352,7 @@ func (r *Ring[T]) evictN(m uint64) int {
 			break // empty
 		}
 		for i := range k {
-			run[i].Release()
+			dispose(run[i], reclaim)
 			var zero T
 			run[i] = zero
 		}

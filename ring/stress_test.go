@@ -88,13 +88,25 @@ func stress(t *testing.T, maxEvents, maxBytes, largest, perProducer int) {
 		go func() {
 			defer producersDone.Done()
 			rng := rand.New(rand.NewPCG(uint64(p), 1))
+			var reclaimed []*item
 			for i := 0; i < len(items[p]); {
 				if p == 0 && i == perProducer*9/10 {
 					close(closeNow)
 				}
 				if p >= 2 {
 					k := min(1+rng.IntN(stressBatch), len(items[p])-i)
-					evictedByPush[p] += r.PushN(items[p][i : i+k])
+					if p == 3 {
+						// Reclaimed evictions are the caller's to release.
+						n, rec := r.PushNReclaim(items[p][i:i+k], reclaimed[:0])
+						for j, it := range rec {
+							it.Release()
+							rec[j] = nil
+						}
+						reclaimed = rec
+						evictedByPush[p] += n
+					} else {
+						evictedByPush[p] += r.PushN(items[p][i : i+k])
+					}
 					i += k
 				} else {
 					evictedByPush[p] += r.Push(items[p][i])
