@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -64,7 +65,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		busbench    = fs.String("busbench", "", "busbench `binary` for the raw relay (default: build ./cmd/busbench)")
 		natsd       = fs.String("natsd", "", "natsd `binary` (default: $BUSD_NATSD, else build cmd/natsd)")
 		quiet       = fs.Bool("quiet", false, "no progress lines on stderr")
-		count       = fs.Int("count", 1, "runs of each system × workload, interleaved; the table shows each figure's median")
+		count       = fs.Int("count", 1, "rounds: each runs every workload on every system once; the table shows each figure's median")
 		clientProcs = fs.Int("client-procs", load.ClientProcs, "GOMAXPROCS of the load generator during each run (0: the Go default)")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -140,42 +141,44 @@ func run(args []string, stdout, stderr io.Writer) int {
 	failed := false
 	ran := map[string]bool{}
 	rep.Count = *count
-	for _, w := range ws {
-		w.Duration = *duration
-		for i := range *count * len(syss) {
-			// Round-robin over the systems, count times: each system's
-			// runs are spread over the same stretch of time as the others'.
-			s := syss[i%len(syss)]
-			if i >= len(syss) && !ran[w.Name+"\x00"+s.Name()] {
-				continue // unsupported or failed in the first round
-			}
-			if ctx.Err() != nil {
-				rep.Errors = append(rep.Errors, fmt.Sprintf("%s %s: not run (--max-time or interrupted)", s.Name(), w.Name))
-				continue
-			}
-			if sp, ok := s.(load.Supporter); ok {
-				if err := sp.Supports(w); err != nil {
-					rep.Errors = append(rep.Errors, fmt.Sprintf("%s %s: %v", s.Name(), w.Name, err))
+	for round := range *count {
+		// Every round runs every workload on every system in turn, so the
+		// runs a ratio compares are close in time: the systems of one
+		// workload, and W1w and W6 (see runOrder).
+		for _, w := range runOrder(ws) {
+			w.Duration = *duration
+			for _, s := range syss {
+				if round > 0 && !ran[w.Name+"\x00"+s.Name()] {
+					continue // unsupported or failed in the first round
+				}
+				if ctx.Err() != nil {
+					rep.Errors = append(rep.Errors, fmt.Sprintf("%s %s: not run (--max-time or interrupted)", s.Name(), w.Name))
 					continue
 				}
-			}
-			res, err := load.Run(ctx, s, w)
-			if err != nil {
-				if errors.Is(err, peers.ErrMissingBinary) {
-					fmt.Fprintf(stderr, "peertable: %v (bench/peers/run.sh installs the Debian peers)\n", err)
-					return 1
+				if sp, ok := s.(load.Supporter); ok {
+					if err := sp.Supports(w); err != nil {
+						rep.Errors = append(rep.Errors, fmt.Sprintf("%s %s: %v", s.Name(), w.Name, err))
+						continue
+					}
 				}
-				failed = true
-				rep.Errors = append(rep.Errors, fmt.Sprintf("%s %s: %v", s.Name(), w.Name, err))
+				res, err := load.Run(ctx, s, w)
+				if err != nil {
+					if errors.Is(err, peers.ErrMissingBinary) {
+						fmt.Fprintf(stderr, "peertable: %v (bench/peers/run.sh installs the Debian peers)\n", err)
+						return 1
+					}
+					failed = true
+					rep.Errors = append(rep.Errors, fmt.Sprintf("%s %s: %v", s.Name(), w.Name, err))
+					if !*quiet {
+						fmt.Fprintf(stderr, "FAIL %s %s: %v\n", s.Name(), w.Name, err)
+					}
+					continue
+				}
+				rep.Results = append(rep.Results, res)
+				ran[w.Name+"\x00"+s.Name()] = true
 				if !*quiet {
-					fmt.Fprintf(stderr, "FAIL %s %s: %v\n", s.Name(), w.Name, err)
+					fmt.Fprintln(stderr, res.String())
 				}
-				continue
-			}
-			rep.Results = append(rep.Results, res)
-			ran[w.Name+"\x00"+s.Name()] = true
-			if !*quiet {
-				fmt.Fprintln(stderr, res.String())
 			}
 		}
 	}
@@ -320,4 +323,30 @@ func ratio(a, b float64) string {
 		return "—"
 	}
 	return fmt.Sprintf("%.2f×", a/b)
+}
+
+// runOrder is ws with W6 moved right after W1w: the W6 target compares
+// busd's fast subscriber with its W1w rate, and on a shared machine runs
+// minutes apart differ by more than the effect measured.
+func runOrder(ws []load.Workload) []load.Workload {
+	out := make([]load.Workload, 0, len(ws))
+	var w6 []load.Workload
+	for _, w := range ws {
+		if w.Name == "W6" {
+			w6 = append(w6, w)
+		}
+	}
+	for _, w := range ws {
+		switch w.Name {
+		case "W6":
+			if !slices.ContainsFunc(ws, func(x load.Workload) bool { return x.Name == "W1w" }) {
+				out = append(out, w)
+			}
+		case "W1w":
+			out = append(append(out, w), w6...)
+		default:
+			out = append(out, w)
+		}
+	}
+	return out
 }
