@@ -47,16 +47,6 @@ func BenchmarkEncode(b *testing.B) {
 			m.Release()
 		}
 	})
-	b.Run("op=EventMessageCached/size=220", func(b *testing.B) {
-		var c MessageCache
-		b.ReportAllocs()
-		for b.Loop() {
-			m := c.New(EventFrameSize(topic, len(envelope220)), 1)
-			off := PutEventHeader(m.Frame(), topic, len(envelope220))
-			copy(m.Frame()[off:], envelope220)
-			c.Release(m)
-		}
-	})
 	b.Run("op=AppendEnvelope", func(b *testing.B) {
 		dst := make([]byte, 0, 512)
 		b.ReportAllocs()

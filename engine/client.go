@@ -54,12 +54,12 @@ type client struct {
 	// the buffer back to the loop.
 	direct       []byte
 	directEvents uint64
-	// staged holds events for this backlogged client from publishers on
-	// its own loop during a batch, each with the reference its queue will
-	// own; they enter the queue in one PushN (see pushStaged) before
-	// anything reads the queue, which is far cheaper per event for a
-	// subscriber that evicts on every push.
-	staged []*codec.Message
+	// spill queues this subscriber's events, in place of queue, once it
+	// has fallen behind (spill.go); nil until then. spillLen and spillDrops
+	// mirror its length and drops for other goroutines (Stats).
+	spill      *ring.Frames
+	spillLen   atomic.Int64
+	spillDrops atomic.Uint64
 	// backlogged: the queue still held events when the kernel/gnet side was
 	// full; the loop retries it on the next tick.
 	backlogged bool
@@ -83,18 +83,18 @@ type client struct {
 	bytesOut  atomic.Uint64
 }
 
-// drops is how many events this connection's queue evicted.
+// drops is how many events this connection's queue and spill evicted.
 func (cl *client) drops() uint64 {
 	if q := cl.queue.Load(); q != nil {
-		return q.Drops()
+		return q.Drops() + cl.spillDrops.Load()
 	}
 	return 0
 }
 
-// queued is how many events wait in this connection's queue.
+// queued is how many events wait in this connection's queue and spill.
 func (cl *client) queued() int {
 	if q := cl.queue.Load(); q != nil {
-		return q.Len()
+		return q.Len() + int(cl.spillLen.Load())
 	}
 	return 0
 }

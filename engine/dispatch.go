@@ -155,8 +155,10 @@ type delivery struct {
 // fanOut delivers the event (topic, body) to every subscriber but the
 // publisher (no self-echo) and marks them for flushing. A subscriber on
 // this loop with nothing queued gets the frame copied straight into its
-// direct buffer; the pooled message is built only when a first subscriber
-// needs a queue, so a publish whose subscribers all keep up costs none.
+// direct buffer, and one on this loop that has fallen behind gets it in
+// its spill (spill.go); the pooled message is built only when a first
+// subscriber needs the shared queue, so a publish whose subscribers are
+// all on its loop costs none.
 // The frame is encoded once and copied for every further subscriber.
 func (s *Server) fanOut(l *loop, from *client, topic, body []byte, subs []*client) {
 	remaining := len(subs)
@@ -171,15 +173,30 @@ func (s *Server) fanOut(l *loop, from *client, topic, body []byte, subs []*clien
 		}
 		remaining--
 		q := sub.queue.Load()
-		if l != nil && sub.loop == l && s.copyDirect(sub, q.Len(), &ev) {
-			l.markDirty(sub)
-			continue
+		if l != nil && sub.loop == l && !sub.closed {
+			// Same loop: the frame goes straight to the subscriber's
+			// direct buffer while it keeps up, to its spill (spill.go)
+			// once it has fallen behind.
+			if sub.spilling() {
+				s.spillEvent(sub, &ev)
+				l.markDirty(sub)
+				continue
+			}
+			if s.copyDirect(sub, q.Len(), &ev) {
+				l.markDirty(sub)
+				continue
+			}
+			if sub.backlogged {
+				s.spillEvent(sub, &ev)
+				l.markDirty(sub)
+				continue
+			}
 		}
 		m := ev.m
 		if m == nil {
 			// One reference for this queue and one for every target
 			// left, taken in one step; the unused ones go back below.
-			m = l.newMessage(ev.size, int32(remaining+1))
+			m = codec.NewMessageRefs(ev.size, int32(remaining+1))
 			if ev.frame != nil {
 				copy(m.Frame(), ev.frame)
 			} else {
@@ -189,16 +206,6 @@ func (s *Server) fanOut(l *loop, from *client, topic, body []byte, subs []*clien
 			ev.m, ev.frame = m, m.Frame()
 		}
 		reserved--
-		if l != nil && sub.loop == l && sub.backlogged && !sub.closed {
-			// Its socket is full: nothing will be written before the
-			// batch ends, so the queue can take the batch in one step.
-			sub.staged = append(sub.staged, m)
-			if len(sub.staged) == maxStaged {
-				s.pushStaged(sub)
-			}
-			l.markDirty(sub)
-			continue
-		}
 		if q.Push(m) > 0 {
 			sub.noteDrops(l.clock())
 		}
@@ -219,33 +226,8 @@ func (s *Server) fanOut(l *loop, from *client, topic, body []byte, subs []*clien
 	for range reserved {
 		// The last of these frees the message only if every queue already
 		// let go (a closed queue refuses its reference).
-		l.release(ev.m)
+		ev.m.Release()
 	}
-}
-
-// maxStaged bounds a client's staged events (and PushN's batch).
-const maxStaged = 64
-
-// pushStaged moves cl's staged events into its queue, in order. It runs on
-// cl's loop before anything that reads the queue: flush, and OnClose.
-func (s *Server) pushStaged(cl *client) {
-	if len(cl.staged) == 0 {
-		return
-	}
-	l := cl.loop
-	evicted, reclaimed := cl.queue.Load().PushNReclaim(cl.staged, l.reclaimed[:0])
-	if evicted > 0 {
-		cl.noteDrops(l.clock())
-	}
-	// A subscriber that never reads has as many events evicted as pushed:
-	// their buffers serve the next ones.
-	for i, m := range reclaimed {
-		l.msgs.Release(m)
-		reclaimed[i] = nil
-	}
-	l.reclaimed = reclaimed[:0]
-	clear(cl.staged)
-	cl.staged = cl.staged[:0]
 }
 
 // putEvent encodes the EVT frame for (topic, body) into dst, which is

@@ -60,7 +60,6 @@ func newPipeline(tb testing.TB, subscribers int, pattern string) *pipeline {
 	// stays exact for the tests that follow.
 	tb.Cleanup(func() {
 		for _, cl := range p.subs {
-			srv.pushStaged(cl)
 			cl.queue.Load().Close()
 		}
 	})

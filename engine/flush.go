@@ -17,20 +17,28 @@ func (s *Server) flush(cl *client) {
 	if q == nil {
 		return
 	}
-	s.pushStaged(cl)
+	spilling := cl.spilling()
+	if spilling {
+		s.moveToSpill(cl) // what other goroutines pushed since
+		cl.syncSpill()
+	}
 	l, c := cl.loop, cl.conn
 	if len(cl.direct) > 0 {
 		s.writeDirect(cl)
 	}
 	l.releaseDirect(cl)
 	buf := l.wbuf[:0]
-	if d := q.Drops(); d != cl.notifiedDrops && c.OutboundBuffered() < s.cfg.HighWater {
+	if d := cl.drops(); d != cl.notifiedDrops && c.OutboundBuffered() < s.cfg.HighWater {
 		buf = s.appendDropNotice(cl, buf, d)
 	}
 	var events, bytes uint64
+	if spilling {
+		events, bytes = s.writeSpill(cl, buf)
+		buf = buf[:0]
+	}
 	var popped [popBatch]*codec.Message
 	take := popBatch
-	for !cl.closed && c.OutboundBuffered()+len(buf) < s.cfg.HighWater {
+	for !spilling && !cl.closed && c.OutboundBuffered()+len(buf) < s.cfg.HighWater {
 		n := q.PopN(popped[:take])
 		if n == 0 {
 			break
@@ -51,7 +59,7 @@ func (s *Server) flush(cl *client) {
 			}
 			events++
 			bytes += uint64(len(f))
-			l.msgs.Release(m) // even if the write closed cl: the reference is ours
+			m.Release() // even if the write closed cl: the reference is ours
 			popped[i] = nil
 		}
 	}
@@ -65,7 +73,7 @@ func (s *Server) flush(cl *client) {
 		cl.eventsOut.Add(events)
 		cl.bytesOut.Add(bytes)
 	}
-	if !cl.closed && !cl.backlogged && q.Len() > 0 {
+	if !cl.closed && !cl.backlogged && (q.Len() > 0 || cl.spilling()) {
 		cl.backlogged = true
 		l.backlog = append(l.backlog, cl)
 		l.hasBacklog.Store(true)

@@ -93,9 +93,13 @@ func (h *handler) OnClose(c gnet.Conn, err error) gnet.Action {
 		s.index.Remove(p, cl)
 	}
 	if q := cl.queue.Load(); q != nil {
-		s.pushStaged(cl) // then discarded with the rest of the queue
 		q.Close()
-		s.closedDrops.Add(q.Drops())
+		if cl.spill != nil {
+			cl.syncSpill()
+		}
+		s.closedDrops.Add(cl.drops())
+		cl.spill = nil // spilled events are discarded with the queue's
+		cl.spillLen.Store(0)
 	}
 	s.clients.Delete(cl.id)
 	s.active.Add(-1)

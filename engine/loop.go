@@ -8,7 +8,6 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 
-	"busd/codec"
 	"busd/trie"
 )
 
@@ -53,10 +52,6 @@ type loop struct {
 	directOut   int
 	// memo answers a repeated topic without the shared cache's hashing.
 	memo trie.Memo[*client]
-	// msgs recycles the messages this loop releases last (queues it drains,
-	// evictions by its publishers); reclaimed receives evicted ones.
-	msgs      codec.MessageCache
-	reclaimed []*codec.Message
 	// batch counts what the current batch did; added to counters at its end
 	// so the hot path does no atomic per frame.
 	batch batchCounts
@@ -238,22 +233,4 @@ func (l *loop) releaseDirect(cl *client) {
 		cl.direct = nil
 		l.directOut--
 	}
-}
-
-// newMessage makes the message for a fan-out from this loop's cache; l is
-// nil for the server's own events, published from outside any loop.
-func (l *loop) newMessage(size int, refs int32) *codec.Message {
-	if l == nil {
-		return codec.NewMessageRefs(size, refs)
-	}
-	return l.msgs.New(size, refs)
-}
-
-// release drops a reference taken by newMessage.
-func (l *loop) release(m *codec.Message) {
-	if l == nil {
-		m.Release()
-		return
-	}
-	l.msgs.Release(m)
 }

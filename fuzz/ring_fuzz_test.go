@@ -2,7 +2,6 @@ package fuzz
 
 import (
 	"fmt"
-	"slices"
 	"testing"
 
 	"busd/ring"
@@ -79,10 +78,7 @@ const ringFuzzMaxOps = 2048
 // Script: byte 0 picks maxEvents (1..8), byte 1 maxBytes (1..256), then each
 // operation byte b is read as:
 //
-//	b%8 in 0..3: push from producer (b>>3)&3, size = the next byte (0..255)
-//	b%8 == 4:    PushN of 1+(b>>5) items from producer (b>>3)&3, sizes = the
-//	             next bytes, checked against pushing them one by one;
-//	             producers 2 and 3 use PushNReclaim
+//	b%8 in 0..4: push from producer (b>>3)&3, size = the next byte (0..255)
 //	b%8 in 5..6: pop
 //	b%8 == 7:    close if b>>3 == 31 (b == 0xff), else pop
 func FuzzRing(f *testing.F) {
@@ -92,10 +88,6 @@ func FuzzRing(f *testing.F) {
 	f.Add([]byte{3, 9, 0, 200, 0, 1, 8, 250, 5, 5, 0, 3, 5})                      // oversize items
 	f.Add([]byte{3, 50, 0, 10, 8, 10, 16, 10, 24, 10, 5, 0xff, 0, 7, 5, 8, 1, 5}) // close with entries, then push
 	f.Add([]byte{2, 0, 0, 0, 0, 1, 8, 0, 0xff, 0xff, 5, 7})                       // zero-size items, double close
-	f.Add([]byte{3, 99, 0, 10, 0, 20, 0xe4, 5, 6, 7, 8, 9, 10, 11, 12, 5, 5, 5})  // PushN: 8 items into 3 slots
-	f.Add([]byte{5, 40, 0, 10, 0x24, 15, 15, 5, 0x44, 30, 30, 30, 5, 5, 5, 5})    // PushN against the byte bound
-	f.Add([]byte{4, 99, 0xff, 0x64, 1, 2, 3, 4, 5})                               // PushN after close
-	f.Add([]byte{3, 99, 0, 10, 0, 20, 0xf4, 5, 6, 7, 8, 9, 10, 11, 12, 5, 5, 5})  // PushNReclaim: 8 items into 3 slots
 	f.Fuzz(func(t *testing.T, script []byte) {
 		if len(script) < 2 {
 			return
@@ -122,59 +114,20 @@ func FuzzRing(f *testing.F) {
 			released += len(its)
 		}
 		ops := script[2:]
-		// nextItem makes producer p's next item, its size read from the
-		// script byte after step (0 past the end), and returns the step
-		// that byte was at.
-		nextItem := func(p, step int) (*ringFuzzItem, int) {
-			size := 0
-			if step+1 < len(ops) {
-				step++
-				size = int(ops[step])
-			}
-			it := &ringFuzzItem{producer: p, seq: nextSeq[p], size: size, tally: &tally}
-			nextSeq[p]++
-			all = append(all, it)
-			return it, step
-		}
 		for step := 0; step < len(ops) && step < ringFuzzMaxOps; step++ {
 			b := ops[step]
 			var desc string
 			switch k := b % 8; {
-			case k == 4:
+			case k <= 4:
 				p := int(b>>3) & 3
-				var batch []*ringFuzzItem
-				var want []*ringFuzzItem
-				for range 1 + int(b>>5) {
-					var it *ringFuzzItem
-					it, step = nextItem(p, step)
-					batch = append(batch, it)
-					want = append(want, m.push(it)...)
+				size := 0
+				if step+1 < len(ops) {
+					step++
+					size = int(ops[step])
 				}
-				desc = fmt.Sprintf("pushN %v", batch)
-				var got int
-				if p < 2 {
-					got = r.PushN(batch)
-				} else {
-					// The reclaiming variant hands some evictions back
-					// unreleased: exactly the evicted items the ring did not
-					// release, each once. The caller releases them.
-					var reclaimed []*ringFuzzItem
-					got, reclaimed = r.PushNReclaim(batch, nil)
-					desc = "reclaiming " + desc
-					for i, it := range reclaimed {
-						if !slices.Contains(want, it) || slices.Contains(reclaimed[:i], it) || it.released != 0 {
-							t.Fatalf("step %d %s: reclaimed %v (released %d times); model evicted %v", step, desc, it, it.released, want)
-						}
-						it.Release()
-					}
-				}
-				if got != len(want) {
-					t.Fatalf("step %d %s: evicted %d, model evicted %v", step, desc, got, want)
-				}
-				mustBeReleased(step, desc, want)
-			case k <= 3:
-				var it *ringFuzzItem
-				it, step = nextItem(int(b>>3)&3, step)
+				it := &ringFuzzItem{producer: p, seq: nextSeq[p], size: size, tally: &tally}
+				nextSeq[p]++
+				all = append(all, it)
 				desc = fmt.Sprintf("push %v", it)
 				want := m.push(it)
 				if got := r.Push(it); got != len(want) {

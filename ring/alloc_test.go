@@ -28,13 +28,25 @@ func TestPushPopAllocs(t *testing.T) {
 		if a := testing.AllocsPerRun(1000, func() { r.Push(it) }); a != 0 {
 			t.Errorf("events=%d: evicting Push: %v allocs per run, want 0", events, a)
 		}
-		batch := []*benignItem{it, it, it}
-		if a := testing.AllocsPerRun(1000, func() { r.PushN(batch) }); a != 0 {
-			t.Errorf("events=%d: evicting PushN: %v allocs per run, want 0", events, a)
+	}
+}
+
+// Once its buffers have grown, a Frames queue allocates nothing: neither
+// when it drops the oldest frame for every new one, nor when drained.
+func TestFramesAllocs(t *testing.T) {
+	f := NewFrames(1024, 4<<20)
+	for range 2048 {
+		f.Reserve(245)
+	}
+	if a := testing.AllocsPerRun(1000, func() { f.Reserve(245) }); a != 0 {
+		t.Errorf("dropping Reserve: %v allocs per run, want 0", a)
+	}
+	if a := testing.AllocsPerRun(1000, func() {
+		if _, k := f.Front(1 << 17); k > 0 {
+			f.Pop(1)
 		}
-		reclaimed := make([]*benignItem, 0, len(batch))
-		if a := testing.AllocsPerRun(1000, func() { _, reclaimed = r.PushNReclaim(batch, reclaimed[:0]) }); a != 0 {
-			t.Errorf("events=%d: evicting PushNReclaim: %v allocs per run, want 0", events, a)
-		}
+		f.Reserve(245)
+	}); a != 0 {
+		t.Errorf("Front+Pop+Reserve: %v allocs per run, want 0", a)
 	}
 }

@@ -1,6 +1,8 @@
-// Package ring is the per-subscriber queue of the broker: many publishers
-// push, one subscriber loop pops, and a full queue sheds its oldest entries
-// instead of making a publisher wait.
+// Package ring holds the per-subscriber queues of the broker, which shed
+// their oldest entries when full instead of making a publisher wait: Ring,
+// which many publishers push into and one subscriber loop pops, and Frames,
+// the byte queue a subscriber spills into from its own loop once it has
+// fallen behind.
 package ring
 
 import (
@@ -74,9 +76,7 @@ type cell[T any] struct {
 //     them. Bytes() also counts items in motion (each Push's own item and one
 //     it is evicting, the entry a Pop or Close is removing), so a reading can
 //     exceed maxBytes by up to (3P+2)*L while calls are in flight; once none
-//     is, it equals the resident total. In these bounds a PushN batch that
-//     takes its fast path counts as one item of its total size, which is at
-//     most maxBytes.
+//     is, it equals the resident total.
 //
 // Progress. Push and Close never wait on a lock, and Pop never waits at all.
 // A Push that must evict can wait only across the few instructions another
@@ -219,150 +219,6 @@ func (r *Ring[T]) Push(v T) (evicted int) {
 	}
 }
 
-// PushN enqueues vs in order, taking over every reference, with the result
-// of calling Push for each in turn: the same entries evicted, the same
-// counts. When the batch fits the bounds on its own (at most maxEvents
-// entries and maxBytes bytes) and nothing contends, it reserves the bytes,
-// evicts the entries it displaces and claims its positions with one atomic
-// operation each instead of one per entry, which is what a producer
-// feeding a subscriber that never reads pays on every event. Otherwise it
-// falls back to Push. Returns the number of entries evicted (plus, if the
-// ring was closed, the items rejected).
-func (r *Ring[T]) PushN(vs []T) (evicted int) {
-	return r.pushN(vs, nil)
-}
-
-// PushNReclaim is PushN, except that the entries its batch path evicts are
-// appended to reclaimed, with their references, instead of being released:
-// the caller releases them, and may reuse the buffers of those it held the
-// last reference to. (Entries evicted on the fallback path, or rejected by
-// a closed ring, are released as usual.) Returns the evictions counted as
-// by PushN, and reclaimed.
-func (r *Ring[T]) PushNReclaim(vs, reclaimed []T) (evicted int, _ []T) {
-	evicted = r.pushN(vs, &reclaimed)
-	return evicted, reclaimed
-}
-
-func (r *Ring[T]) pushN(vs []T, reclaim *[]T) (evicted int) {
-	for len(vs) > 0 {
-		k := min(uint64(len(vs)), r.n)
-		n, done := r.pushBatch(vs[:k], reclaim)
-		evicted += n
-		if !done {
-			for _, v := range vs[:k] {
-				evicted += r.Push(v)
-			}
-		}
-		vs = vs[k:]
-	}
-	return evicted
-}
-
-// dispose releases an evicted entry, or appends it to *reclaim if set.
-func dispose[T Item](v T, reclaim *[]T) {
-	if reclaim != nil {
-		*reclaim = append(*reclaim, v)
-		return
-	}
-	v.Release()
-}
-
-// pushBatch is PushN's fast path for at most n items. done=false means it
-// took nothing (no reference, no count, no reservation) and the caller must
-// push them one by one.
-func (r *Ring[T]) pushBatch(vs []T, reclaim *[]T) (evicted int, done bool) {
-	k := uint64(len(vs))
-	if r.closed.Load() {
-		r.rejected.Add(k)
-		for _, v := range vs {
-			v.Release()
-		}
-		return int(k), true
-	}
-	var sum int64
-	for _, v := range vs {
-		sum += max(int64(v.Size()), 0)
-	}
-	if sum > r.maxBytes {
-		// Sequential pushes would evict early items of the batch itself.
-		return 0, false
-	}
-	// Reserve first, as Push does, then evict while over the byte bound.
-	for b := r.bytes.Add(sum); b > r.maxBytes; {
-		old, nb, ok := r.dequeue(true)
-		if !ok {
-			break
-		}
-		b = nb
-		r.evicted.Add(1)
-		dispose(old, reclaim)
-		evicted++
-	}
-	for attempt := 0; ; attempt++ {
-		if attempt == 8 {
-			// Contended: give the reservation back, keep what was evicted
-			// (an individual Push would have evicted it too) and let the
-			// caller push one by one.
-			r.bytes.Add(-sum)
-			return evicted, false
-		}
-		pos := r.tail.Load()
-		// Entries still queued in the slots this batch needs must go
-		// first: everything below pos+k-n.
-		if excess := int64(pos+k-r.head.Load()) - int64(r.n); excess > 0 {
-			evicted += r.evictN(uint64(excess), reclaim)
-			continue
-		}
-		free := true
-		for i := range k {
-			if r.slot(pos+i).seq.Load() != 2*(pos+i) {
-				free = false // a dequeuer has not handed the slot over yet
-				break
-			}
-		}
-		if !free || !r.tail.CompareAndSwap(pos, pos+k) {
-			continue
-		}
-		// Winning the CAS makes us the producer of every position in
-		// between: each slot was free for its position when we looked, and
-		// only a producer of that position (us, now) fills it.
-		for i, v := range vs {
-			c := r.slot(pos + uint64(i))
-			c.size = max(int64(v.Size()), 0)
-			c.val = v
-			c.seq.Store(2*(pos+uint64(i)) + 1)
-		}
-		if r.closed.Load() {
-			r.drain()
-		}
-		return evicted, true
-	}
-}
-
-// evictN evicts up to m of the oldest entries, a run at a time (see
-// claimRun), waiting briefly for an entry whose producer is still
-// publishing it, and disposes of them (see dispose). Returns how many it
-// evicted.
-func (r *Ring[T]) evictN(m uint64, reclaim *[]T) int {
-	var run [64]T
-	evicted := uint64(0)
-	for evicted < m {
-		k, size := r.claimRun(run[:min(m-evicted, uint64(len(run)))], true)
-		if k == 0 {
-			break // empty
-		}
-		for i := range k {
-			dispose(run[i], reclaim)
-			var zero T
-			run[i] = zero
-		}
-		r.bytes.Add(-size)
-		r.evicted.Add(k)
-		evicted += k
-	}
-	return int(evicted)
-}
-
 // dequeue removes the oldest entry and returns the byte total just after
 // returning its reservation. If the oldest position has been claimed by a
 // producer that has not published it yet, wait chooses between waiting for
@@ -432,34 +288,14 @@ func (r *Ring[T]) Pop() (v T, ok bool) {
 // the shared-memory traffic of one Pop per entry. Like Pop, it stops at an
 // entry whose Push has not returned yet, and only one goroutine may pop.
 func (r *Ring[T]) PopN(dst []T) int {
-	k, size := r.claimRun(dst, false)
-	if k > 0 {
-		r.bytes.Add(-size)
-		r.popped.Add(k)
-	}
-	return int(k)
-}
-
-// claimRun removes a run of up to len(dst) of the oldest entries, all
-// published, with one compare-and-swap on head, moves them into dst, and
-// returns how many it took and their total size, which the caller returns
-// to the byte count. When the oldest entry is claimed but not yet
-// published, wait chooses between waiting for it and taking nothing; with
-// wait, k == 0 means the ring was empty.
-func (r *Ring[T]) claimRun(dst []T, wait bool) (k uint64, size int64) {
-	spins := 0
 	for {
 		pos := r.head.Load()
-		k = 0
+		k := uint64(0)
 		for k < uint64(len(dst)) && k < r.n && r.slot(pos+k).seq.Load() == 2*(pos+k)+1 {
 			k++
 		}
 		if k == 0 {
-			if !wait || r.tail.Load() == pos {
-				return 0, 0
-			}
-			backoff(&spins)
-			continue
+			return 0
 		}
 		// Winning the CAS from pos to pos+k makes us the dequeuer of every
 		// position in between: each was published when we looked, and a
@@ -469,6 +305,7 @@ func (r *Ring[T]) claimRun(dst []T, wait bool) (k uint64, size int64) {
 			continue
 		}
 		var zero T
+		var size int64
 		for i := range k {
 			c := r.slot(pos + i)
 			dst[i] = c.val
@@ -476,7 +313,9 @@ func (r *Ring[T]) claimRun(dst []T, wait bool) (k uint64, size int64) {
 			c.val = zero
 			c.seq.Store(2 * (pos + i + r.n))
 		}
-		return k, size
+		r.bytes.Add(-size)
+		r.popped.Add(k)
+		return int(k)
 	}
 }
 

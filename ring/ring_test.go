@@ -334,39 +334,3 @@ func TestPopN(t *testing.T) {
 	checkConservation(t, r)
 	mustEmpty(t, r)
 }
-
-// PushNReclaim hands the entries its batch displaces to the caller,
-// unreleased and oldest first, and counts them as drops.
-func TestPushNReclaim(t *testing.T) {
-	r := New[*item](4, 1<<20)
-	old := newItems(4, 10)
-	r.PushN(old)
-	fresh := newItems(3, 10)
-	evicted, reclaimed := r.PushNReclaim(fresh, nil)
-	if evicted != 3 || len(reclaimed) != 3 {
-		t.Fatalf("evicted %d, reclaimed %v; want 3 and the three oldest", evicted, reclaimed)
-	}
-	for i, it := range reclaimed {
-		if it != old[i] || it.released.Load() != 0 {
-			t.Fatalf("reclaimed[%d] = %v released %d times, want %v unreleased", i, it, it.released.Load(), old[i])
-		}
-	}
-	if d := r.Drops(); d != 3 {
-		t.Fatalf("Drops = %d, want 3", d)
-	}
-	mustPop(t, r, old[3])
-	for _, it := range fresh {
-		mustPop(t, r, it)
-	}
-	// A closed ring rejects the batch and releases it: nothing to reclaim.
-	r.Close()
-	late := newItems(2, 10)
-	if evicted, reclaimed := r.PushNReclaim(late, nil); evicted != 2 || len(reclaimed) != 0 {
-		t.Fatalf("after Close: evicted %d, reclaimed %v; want 2 and none", evicted, reclaimed)
-	}
-	for _, it := range late {
-		if it.released.Load() != 1 {
-			t.Fatalf("%v released %d times after a rejected push, want 1", it, it.released.Load())
-		}
-	}
-}

@@ -74,24 +74,6 @@ func BenchmarkPushEvict(b *testing.B) {
 	b.Run("bound=events/producers=4", func(b *testing.B) {
 		benchContended(b, 4, false)
 	})
-	// A full 1024-event ring fed in batches (PushN): the time is per item.
-	for _, batch := range []int{1, 16, 64} {
-		b.Run(fmt.Sprintf("bound=events/producers=1/pushn=%d", batch), func(b *testing.B) {
-			r := New[*nopItem](1024, 1<<30)
-			items := make([]*nopItem, batch)
-			for i := range items {
-				items[i] = &nopItem{size: 64}
-			}
-			for range 1024 {
-				r.Push(items[0])
-			}
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i += batch {
-				r.PushN(items)
-			}
-		})
-	}
 }
 
 // benchContended splits b.N pushes over producers goroutines into a
@@ -144,4 +126,39 @@ func benchContended(b *testing.B, producers int, consume bool) {
 	close(stop)
 	consumer.Wait()
 	b.ReportMetric(float64(r.Drops())/float64(b.N), "drops/op")
+}
+
+// BenchmarkFrames is a spill (Frames) of 1024 events that drops its oldest
+// frame for every new one, as for a subscriber that never reads, and one
+// that is drained in runs as a writer would.
+func BenchmarkFrames(b *testing.B) {
+	const size = 245 // an EVT frame carrying the standard envelope
+	b.Run("op=reserve-dropping", func(b *testing.B) {
+		f := NewFrames(1024, 4<<20)
+		for range 2048 {
+			f.Reserve(size)
+		}
+		b.SetBytes(size)
+		b.ReportAllocs()
+		for b.Loop() {
+			dst, _ := f.Reserve(size)
+			dst[0] = 1
+		}
+	})
+	b.Run("op=reserve-drain", func(b *testing.B) {
+		f := NewFrames(1024, 4<<20)
+		b.SetBytes(size)
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			dst, _ := f.Reserve(size)
+			dst[0] = 1
+			if i++; i%512 == 0 {
+				for f.Len() > 0 {
+					_, k := f.Front(128 << 10)
+					f.Pop(k)
+				}
+			}
+		}
+	})
 }

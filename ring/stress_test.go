@@ -11,9 +11,6 @@ import (
 
 const stressProducers = 4
 
-// stressBatch is the largest PushN batch of the stress producers.
-const stressBatch = 4
-
 // bytesSlack is the documented bound on how far Bytes() may read over
 // maxBytes while calls are in flight: per pusher its own item, one from a
 // straddling earlier push and one being evicted, plus one each for the popper
@@ -51,9 +48,7 @@ func stress(t *testing.T, maxEvents, maxBytes, largest, perProducer int) {
 			items[p][i] = &item{producer: p, seq: i, size: 1 + rng.IntN(largest)}
 		}
 	}
-	// Producers 2 and 3 push in batches of up to stressBatch items, which
-	// the slack counts as one item of their total size.
-	byteLimit := maxBytes + bytesSlack(stressProducers, stressBatch*largest)
+	byteLimit := maxBytes + bytesSlack(stressProducers, largest)
 
 	// violations are collected rather than reported on the spot because
 	// t.Fatal must not be called from the worker goroutines.
@@ -88,30 +83,11 @@ func stress(t *testing.T, maxEvents, maxBytes, largest, perProducer int) {
 		go func() {
 			defer producersDone.Done()
 			rng := rand.New(rand.NewPCG(uint64(p), 1))
-			var reclaimed []*item
-			for i := 0; i < len(items[p]); {
+			for i, it := range items[p] {
 				if p == 0 && i == perProducer*9/10 {
 					close(closeNow)
 				}
-				if p >= 2 {
-					k := min(1+rng.IntN(stressBatch), len(items[p])-i)
-					if p == 3 {
-						// Reclaimed evictions are the caller's to release.
-						n, rec := r.PushNReclaim(items[p][i:i+k], reclaimed[:0])
-						for j, it := range rec {
-							it.Release()
-							rec[j] = nil
-						}
-						reclaimed = rec
-						evictedByPush[p] += n
-					} else {
-						evictedByPush[p] += r.PushN(items[p][i : i+k])
-					}
-					i += k
-				} else {
-					evictedByPush[p] += r.Push(items[p][i])
-					i++
-				}
+				evictedByPush[p] += r.Push(it)
 				if i%64 == 0 {
 					checkBounds("producer")
 				}

@@ -1,0 +1,268 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"busd/codec"
+)
+
+// bufConn behaves like gnet's connection toward a reader that reads only
+// when told to: every write is accepted into the outbound buffer, which
+// drains only in read.
+type bufConn struct {
+	fakeConn
+	pending, delivered []byte
+}
+
+func (b *bufConn) Write(p []byte) (int, error) {
+	b.pending = append(b.pending, p...)
+	return len(p), nil
+}
+func (b *bufConn) OutboundBuffered() int { return len(b.pending) }
+func (b *bufConn) read() {
+	b.delivered = append(b.delivered, b.pending...)
+	b.pending = b.pending[:0]
+}
+
+// seqBody is an envelope of about 1 KiB carrying sequence number i.
+func seqBody(i int) []byte {
+	return []byte(fmt.Sprintf(`{"seq": %d, "pad": "%01000d"}`, i, 0))
+}
+
+// deliveredSeqs parses EVT frames on t.x carrying seqBody envelopes and
+// returns their sequence numbers in delivery order.
+func deliveredSeqs(t *testing.T, buf []byte) []int {
+	t.Helper()
+	var seqs []int
+	for len(buf) > 0 {
+		f, n, _, err := codec.Parse(buf)
+		if err != nil || n == 0 {
+			t.Fatalf("delivered bytes do not parse: n %d, err %v", n, err)
+		}
+		buf = buf[n:]
+		if f.Verb != codec.VerbEVT || string(f.Args) != "t.x" {
+			t.Fatalf("unexpected frame %s %s", f.Verb, f.Args)
+		}
+		var seq int
+		if _, err := fmt.Sscanf(string(f.Body), `{"seq": %d,`, &seq); err != nil {
+			t.Fatalf("body %q: %v", f.Body[:min(len(f.Body), 40)], err)
+		}
+		seqs = append(seqs, seq)
+	}
+	return seqs
+}
+
+// A subscriber that falls behind by less than its queue holds loses
+// nothing: the events queued before it started spilling, those spilled
+// since, all arrive, in publish order.
+func TestSpillLosesNothingWithinBounds(t *testing.T) {
+	p := newPipeline(t, 1, "t.x")
+	sub := p.subs[0]
+	conn := &bufConn{}
+	sub.conn = conn
+	// About 300 KiB reach the outbound buffer before it passes the
+	// high-water mark; the rest, well under RingEvents, waits.
+	const total = 700
+	for i := 0; i < total; i += 20 {
+		var batch []byte
+		for j := i; j < i+20; j++ {
+			batch = codec.AppendFrame(batch, codec.VerbPUB, "t.x", seqBody(j))
+		}
+		p.feed(batch)
+	}
+	if !sub.spilling() {
+		t.Fatal("the subscriber is not spilling: the test did not fill its socket")
+	}
+	for range 1000 {
+		conn.read()
+		p.loop.retryBacklog()
+		if sub.queued() == 0 && conn.OutboundBuffered() == 0 {
+			break
+		}
+	}
+	seqs := deliveredSeqs(t, conn.delivered)
+	for i, seq := range seqs {
+		if seq != i {
+			t.Fatalf("delivery %d is event %d (of %d delivered, %d published)", i, seq, len(seqs), total)
+		}
+	}
+	if len(seqs) != total || sub.drops() != 0 {
+		t.Fatalf("%d of %d delivered, %d dropped", len(seqs), total, sub.drops())
+	}
+}
+
+// A subscriber that stops reading gets its events spilled: bounded by the
+// queue's bounds, oldest dropped first, and once it reads again it gets
+// the rest in publish order, every missing event counted as a drop.
+func TestSpillOrderBoundsAndDrops(t *testing.T) {
+	p := newPipeline(t, 1, "t.x")
+	sub := p.subs[0]
+	conn := &bufConn{}
+	sub.conn = conn
+	cfg := p.srv.cfg
+	const total = 6000
+	for i := 0; i < total; i += 50 {
+		var batch []byte
+		for j := i; j < i+50; j++ {
+			batch = codec.AppendFrame(batch, codec.VerbPUB, "t.x", seqBody(j))
+		}
+		p.feed(batch)
+		if q := sub.queued(); q > cfg.RingEvents {
+			t.Fatalf("after %d events: %d queued over a bound of %d", i+50, q, cfg.RingEvents)
+		}
+		if conn.OutboundBuffered() > cfg.HighWater+2*writeBatch { // a direct buffer may go out above the mark, twice a batch
+			t.Fatalf("after %d events: %d bytes in the outbound buffer", i+50, conn.OutboundBuffered())
+		}
+	}
+	if !sub.spilling() {
+		t.Fatal("a subscriber that stopped reading is not spilling")
+	}
+	if c := sub.spill.Cap(); c > cfg.RingBytes {
+		t.Fatalf("spill buffer of %d bytes over the byte bound %d", c, cfg.RingBytes)
+	}
+	// The reader comes back.
+	for range 1000 {
+		conn.read()
+		p.loop.retryBacklog()
+		if sub.queued() == 0 && conn.OutboundBuffered() == 0 {
+			break
+		}
+	}
+	conn.read()
+	if sub.queued() != 0 {
+		t.Fatalf("%d events still queued after the reader caught up", sub.queued())
+	}
+	if sub.spill.Cap() != 0 {
+		t.Fatalf("an empty spill still holds %d bytes", sub.spill.Cap())
+	}
+	seqs := deliveredSeqs(t, conn.delivered)
+	for i := 1; i < len(seqs); i++ {
+		if seqs[i] <= seqs[i-1] {
+			t.Fatalf("event %d delivered after %d", seqs[i], seqs[i-1])
+		}
+	}
+	if len(seqs) == 0 || seqs[len(seqs)-1] != total-1 {
+		t.Fatalf("the newest event was not delivered (got %d events)", len(seqs))
+	}
+	if got, want := sub.drops(), uint64(total-len(seqs)); got != want {
+		t.Fatalf("drops %d, but %d of %d events are missing", got, want, total)
+	}
+	if sub.drops() == 0 {
+		t.Fatal("nothing was dropped: the test did not overflow the queue")
+	}
+	// The newest RingEvents events survive: only the oldest were dropped.
+	if tail := seqs[len(seqs)-cfg.RingEvents:]; tail[0] != total-cfg.RingEvents {
+		t.Fatalf("the last %d delivered start at %d, want %d", cfg.RingEvents, tail[0], total-cfg.RingEvents)
+	}
+}
+
+// Publishers on every loop feed a subscriber that reads in fits and
+// starts, so it keeps entering and leaving its spill while other loops push
+// into its shared queue. Each publisher's events must arrive in order, and
+// every event must be either delivered or counted as dropped.
+func TestSpillStress(t *testing.T) {
+	const publishers, perPublisher = 4, 20000
+	e := startServer(t, func(c *Config) { c.Loops = 2; c.RingEvents = 512 })
+	sub := e.dial()
+	sub.sub("s.*")
+	var pubs []net.Conn
+	for range publishers {
+		pubs = append(pubs, e.dial().conn)
+	}
+	// The reader: bursts of reading with pauses long enough for the
+	// socket and the outbound buffer to fill.
+	type got struct{ p, seq int }
+	var received []got
+	readErr := make(chan error, 1)
+	stopReading := make(chan struct{})
+	go func() {
+		defer close(readErr)
+		for {
+			deadline := time.Now().Add(2 * time.Millisecond)
+			for time.Now().Before(deadline) {
+				ev, err := sub.next(100 * time.Millisecond)
+				if err != nil {
+					var ne net.Error
+					if errors.As(err, &ne) && ne.Timeout() {
+						select {
+						case <-stopReading:
+							return
+						default:
+							continue
+						}
+					}
+					readErr <- err
+					return
+				}
+				var g got
+				if _, err := fmt.Sscanf(ev.body, `{"p": %d, "seq": %d}`, &g.p, &g.seq); err != nil {
+					readErr <- fmt.Errorf("body %q: %v", ev.body, err)
+					return
+				}
+				received = append(received, g)
+			}
+			time.Sleep(15 * time.Millisecond)
+		}
+	}()
+	var wg sync.WaitGroup
+	writeErr := make(chan error, publishers)
+	for p, c := range pubs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var buf []byte
+			for i := range perPublisher {
+				buf = codec.AppendFrame(buf, codec.VerbPUB, "s."+strconv.Itoa(p), []byte(fmt.Sprintf(`{"p": %d, "seq": %d}`, p, i)))
+				if len(buf) > 16<<10 || i == perPublisher-1 {
+					c.SetWriteDeadline(time.Now().Add(30 * time.Second))
+					if _, err := c.Write(buf); err != nil {
+						writeErr <- err
+						return
+					}
+					buf = buf[:0]
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(writeErr)
+	for err := range writeErr {
+		t.Fatalf("publisher: %v", err)
+	}
+	e.sent.Add(publishers * perPublisher)
+	e.sync()
+	// Let the reader drain everything, then stop it once quiet.
+	deadline := time.Now().Add(30 * time.Second)
+	for e.srv.Stats().Queued > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond)
+	close(stopReading)
+	if err := <-readErr; err != nil {
+		t.Fatalf("subscriber: %v", err)
+	}
+	last := make([]int, publishers)
+	for i := range last {
+		last[i] = -1
+	}
+	for _, g := range received {
+		if g.p < 0 || g.p >= publishers || g.seq <= last[g.p] {
+			t.Fatalf("publisher %d's event %d arrived after its event %d", g.p, g.seq, last[g.p])
+		}
+		last[g.p] = g.seq
+	}
+	dropped := e.srv.Stats().Dropped
+	t.Logf("%d delivered, %d dropped", len(received), dropped)
+	if uint64(len(received))+dropped != publishers*perPublisher {
+		t.Fatalf("%d delivered + %d dropped != %d published", len(received), dropped, publishers*perPublisher)
+	}
+	if dropped == 0 {
+		t.Fatal("nothing dropped: the reader never fell behind, and the spill was not exercised")
+	}
+}
