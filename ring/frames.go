@@ -33,9 +33,10 @@ type Frames struct {
 
 type frameEnt struct{ off, n int }
 
-// minFramesBuffer is the first buffer's size: a backlog usually grows past a
-// few frames once it starts.
-const minFramesBuffer = 64 << 10
+// minFramesBuffer is the first buffer's size. Small: many subscribers may
+// fall a few events behind at once (a burst to every dashboard), and each
+// spill then costs this much; one that keeps falling behind doubles it.
+const minFramesBuffer = 4 << 10
 
 // NewFrames returns an empty queue bounded to maxEvents frames and maxBytes
 // bytes (both at least 1). It allocates nothing until the first Reserve.
