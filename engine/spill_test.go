@@ -58,6 +58,35 @@ func deliveredSeqs(t *testing.T, buf []byte) []int {
 	return seqs
 }
 
+// publishSeqs feeds events 0..total-1 (seqBody) on t.x through p, perBatch
+// to a read batch, calling check (if not nil) after each batch with the
+// number sent so far.
+func publishSeqs(p *pipeline, total, perBatch int, check func(sent int)) {
+	for i := 0; i < total; i += perBatch {
+		var batch []byte
+		for j := i; j < i+perBatch; j++ {
+			batch = codec.AppendFrame(batch, codec.VerbPUB, "t.x", seqBody(j))
+		}
+		p.feed(batch)
+		if check != nil {
+			check(i + perBatch)
+		}
+	}
+}
+
+// catchUp lets sub's reader read, and the loop retry, until nothing is
+// left queued or outbound.
+func catchUp(p *pipeline, sub *client, conn *bufConn) {
+	for range 1000 {
+		conn.read()
+		p.loop.retryBacklog()
+		if sub.queued() == 0 && conn.OutboundBuffered() == 0 {
+			break
+		}
+	}
+	conn.read()
+}
+
 // A subscriber that falls behind by less than its queue holds loses
 // nothing: the events queued before it started spilling, those spilled
 // since, all arrive, in publish order.
@@ -69,23 +98,11 @@ func TestSpillLosesNothingWithinBounds(t *testing.T) {
 	// About 300 KiB reach the outbound buffer before it passes the
 	// high-water mark; the rest, well under RingEvents, waits.
 	const total = 700
-	for i := 0; i < total; i += 20 {
-		var batch []byte
-		for j := i; j < i+20; j++ {
-			batch = codec.AppendFrame(batch, codec.VerbPUB, "t.x", seqBody(j))
-		}
-		p.feed(batch)
-	}
+	publishSeqs(p, total, 20, nil)
 	if !sub.spilling() {
 		t.Fatal("the subscriber is not spilling: the test did not fill its socket")
 	}
-	for range 1000 {
-		conn.read()
-		p.loop.retryBacklog()
-		if sub.queued() == 0 && conn.OutboundBuffered() == 0 {
-			break
-		}
-	}
+	catchUp(p, sub, conn)
 	seqs := deliveredSeqs(t, conn.delivered)
 	for i, seq := range seqs {
 		if seq != i {
@@ -107,34 +124,21 @@ func TestSpillOrderBoundsAndDrops(t *testing.T) {
 	sub.conn = conn
 	cfg := p.srv.cfg
 	const total = 6000
-	for i := 0; i < total; i += 50 {
-		var batch []byte
-		for j := i; j < i+50; j++ {
-			batch = codec.AppendFrame(batch, codec.VerbPUB, "t.x", seqBody(j))
-		}
-		p.feed(batch)
+	publishSeqs(p, total, 50, func(sent int) {
 		if q := sub.queued(); q > cfg.RingEvents {
-			t.Fatalf("after %d events: %d queued over a bound of %d", i+50, q, cfg.RingEvents)
+			t.Fatalf("after %d events: %d queued over a bound of %d", sent, q, cfg.RingEvents)
 		}
 		if conn.OutboundBuffered() > cfg.HighWater+2*writeBatch { // a direct buffer may go out above the mark, twice a batch
-			t.Fatalf("after %d events: %d bytes in the outbound buffer", i+50, conn.OutboundBuffered())
+			t.Fatalf("after %d events: %d bytes in the outbound buffer", sent, conn.OutboundBuffered())
 		}
-	}
+	})
 	if !sub.spilling() {
 		t.Fatal("a subscriber that stopped reading is not spilling")
 	}
 	if c := sub.spill.Cap(); c > cfg.RingBytes {
 		t.Fatalf("spill buffer of %d bytes over the byte bound %d", c, cfg.RingBytes)
 	}
-	// The reader comes back.
-	for range 1000 {
-		conn.read()
-		p.loop.retryBacklog()
-		if sub.queued() == 0 && conn.OutboundBuffered() == 0 {
-			break
-		}
-	}
-	conn.read()
+	catchUp(p, sub, conn) // the reader comes back
 	if sub.queued() != 0 {
 		t.Fatalf("%d events still queued after the reader caught up", sub.queued())
 	}
