@@ -18,12 +18,12 @@ import (
 // limit is reached; and it accepts on a goroutine of its own, queueing each
 // connection to an event loop, so a flood of connections piles up accepted
 // descriptors faster than OnOpen can refuse them. Both are out of reach of
-// an event handler, so gnet gets no listener at all. The daemon binds the
-// socket path itself before gnet starts (gnet's own listener sits, idle, on
-// an unlinked path) and runs this loop once the event
-// loops run: it waits until each connection is registered (OnOpen has
-// refused or kept it) before accepting the next one, and it backs off and
-// retries when accept fails.
+// an event handler, so gnet's acceptor is never reached: the daemon binds
+// the socket path itself before gnet starts (gnet's own listener sits idle
+// on an unlinked path in a private directory), and once the event loops run
+// it runs this loop, which waits until each connection is registered
+// (OnOpen has refused or kept it) before accepting the next one, and backs
+// off and retries when accept fails.
 
 // listenSocket binds the daemon's listener at path, which claimSocket has
 // cleared.
