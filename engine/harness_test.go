@@ -53,17 +53,24 @@ func startServer(t testing.TB, mutate func(*Config)) *testEnv {
 		t.Fatal("server did not become ready")
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-		if err := <-runErr; err != nil {
-			t.Errorf("Run returned %v", err)
-		}
+		stopServer(t, srv, runErr)
 		assertNoLiveMessages(t)
 	})
 	return &testEnv{t: t, srv: srv, path: cfg.Socket}
+}
+
+// stopServer shuts srv down and checks what its Run (reporting on runErr)
+// returned.
+func stopServer(t testing.TB, srv *Server, runErr <-chan error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	if err := <-runErr; err != nil {
+		t.Errorf("Run returned %v", err)
+	}
 }
 
 // testEnv is one running daemon and the frames the test sent it.

@@ -181,16 +181,7 @@ func TestSocketAnswersFromFirstConnect(t *testing.T) {
 	ready := make(chan struct{})
 	runErr := make(chan error, 1)
 	go func() { runErr <- srv.Run(func() { close(ready) }) }()
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-		if err := <-runErr; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
+	defer stopServer(t, srv, runErr)
 	var first net.Conn
 	deadline := time.Now().Add(10 * time.Second)
 	for first == nil {

@@ -125,9 +125,7 @@ func (f *Frames) growEnts() {
 }
 
 func (f *Frames) dropOldest() {
-	f.bytes -= f.ents[f.first].n
-	f.first = (f.first + 1) & (len(f.ents) - 1)
-	f.count--
+	f.Pop(1)
 	f.drops++
 }
 
