@@ -22,6 +22,11 @@ type handler struct {
 	gnetDir string
 	// accepting: the accept loop runs (ticker goroutine only).
 	accepting bool
+	// nextLivenessTask is when every loop gets its next task, and
+	// backlogDelay the ticker's current delay while some loop has a
+	// backlog (ticker goroutine only; see scheduleLoopTasks).
+	nextLivenessTask time.Time
+	backlogDelay     time.Duration
 }
 
 func (h *handler) OnBoot(eng gnet.Engine) gnet.Action {
@@ -149,15 +154,7 @@ func (h *handler) OnTick() (time.Duration, gnet.Action) {
 		s.heartbeat(now)
 		s.nextHeartbeat = now.Add(s.cfg.Heartbeat)
 	}
-	delay := idleTick
-	for _, l := range s.allLoops() {
-		// Every tick gives each loop a task: it retries backlogged
-		// subscribers and proves the loop still runs (loopsAlive).
-		l.schedule(nil)
-		if l.hasBacklog.Load() {
-			delay = backlogTick
-		}
-	}
+	delay := h.scheduleLoopTasks(now)
 	if s.cfg.Heartbeat > 0 {
 		delay = min(delay, max(time.Until(s.nextHeartbeat), time.Millisecond))
 	}
@@ -175,9 +172,48 @@ func (s *Server) loopsAlive(now time.Time) bool {
 	return true
 }
 
+// scheduleLoopTasks gives the loops their ticker tasks and returns the delay
+// to the next tick. A task proves that a loop still runs (loopsAlive) and
+// retries its backlogged subscribers, since gnet tells no one when an
+// outbound buffer drains. Every loop gets one each idleTick, and a loop
+// with a backlog gets one when it has not retried that backlog itself for
+// backlogTick. A busy loop retries at the end of its batches (endBatch):
+// a ticker wakeup every backlogTick beside it measured a tenth of a fast
+// subscriber's rate next to a stuck one (W6). While every backlog is being
+// retried that way the ticker backs off, doubling its delay up to
+// maxBacklogTick, so a loop that goes quiet leaves its backlog waiting at
+// most that long once, then retries every backlogTick.
+func (h *handler) scheduleLoopTasks(now time.Time) time.Duration {
+	liveness := !now.Before(h.nextLivenessTask)
+	if liveness {
+		h.nextLivenessTask = now.Add(idleTick)
+	}
+	backlog, stale := false, false
+	for _, l := range h.srv.allLoops() {
+		hasBacklog := l.hasBacklog.Load()
+		retryDue := hasBacklog && now.UnixNano()-l.lastRetry.Load() >= int64(backlogTick)
+		backlog = backlog || hasBacklog
+		stale = stale || retryDue
+		if liveness || retryDue {
+			l.schedule(nil)
+		}
+	}
+	switch {
+	case !backlog:
+		h.backlogDelay = 0
+		return h.nextLivenessTask.Sub(now)
+	case stale || h.backlogDelay == 0:
+		h.backlogDelay = backlogTick
+	default:
+		h.backlogDelay = min(2*h.backlogDelay, maxBacklogTick)
+	}
+	return h.backlogDelay
+}
+
 const (
-	idleTick    = 100 * time.Millisecond
-	backlogTick = 2 * time.Millisecond
+	idleTick       = 100 * time.Millisecond
+	backlogTick    = 2 * time.Millisecond
+	maxBacklogTick = 32 * time.Millisecond
 )
 
 // fdHeadroom is how many descriptors under the soft RLIMIT_NOFILE a

@@ -61,8 +61,12 @@ type loop struct {
 	spare     []*client
 	scheduled bool // guarded by inboxMu: an Execute is on its way
 
-	// hasBacklog tells the ticker to retry this loop soon.
+	// hasBacklog tells the ticker that this loop has backlogged clients,
+	// and lastRetry is when the loop last retried them (Unix ns): a busy
+	// loop retries them itself (endBatch), a quiet one when the ticker
+	// says so (scheduleLoopTasks).
 	hasBacklog atomic.Bool
+	lastRetry  atomic.Int64
 	// lastRun is when the loop last ran an inbox task (Unix ns): the
 	// ticker schedules one every tick, so a loop that stops answering is
 	// visible here.
@@ -158,7 +162,8 @@ func (l *loop) schedule(cl *client) {
 
 // Run drains the inbox on the loop's goroutine (gnet.Runnable).
 func (l *loop) Run(context.Context) error {
-	l.lastRun.Store(time.Now().UnixNano())
+	now := time.Now().UnixNano()
+	l.lastRun.Store(now)
 	l.inboxMu.Lock()
 	batch := l.inbox
 	l.inbox = l.spare[:0]
@@ -170,7 +175,7 @@ func (l *loop) Run(context.Context) error {
 		batch[i] = nil
 	}
 	l.spare = batch[:0]
-	l.retryBacklog()
+	l.retryBacklog(now)
 	return nil
 }
 
@@ -191,14 +196,23 @@ func (l *loop) endBatch() {
 		l.dirty[i] = nil
 	}
 	l.dirty = l.dirty[:0]
+	// A busy loop retries its backlog itself, sparing it the ticker's
+	// wakeups; the clock is read only while there is a backlog.
+	if len(l.backlog) > 0 {
+		if now := time.Now().UnixNano(); now-l.lastRetry.Load() >= int64(backlogTick) {
+			l.retryBacklog(now)
+		}
+	}
 }
 
 // retryBacklog gives backlogged clients another chance to move events from
-// their queue into a drained outbound buffer.
-func (l *loop) retryBacklog() {
+// their queue into a drained outbound buffer. now is the time of the retry
+// (Unix ns).
+func (l *loop) retryBacklog(now int64) {
 	if len(l.backlog) == 0 {
 		return
 	}
+	l.lastRetry.Store(now)
 	pending := l.backlog
 	l.backlog = l.backlogSpare[:0]
 	for i, cl := range pending {

@@ -79,7 +79,7 @@ func publishSeqs(p *pipeline, total, perBatch int, check func(sent int)) {
 func catchUp(p *pipeline, sub *client, conn *bufConn) {
 	for range 1000 {
 		conn.read()
-		p.loop.retryBacklog()
+		p.loop.retryBacklog(time.Now().UnixNano())
 		if sub.queued() == 0 && conn.OutboundBuffered() == 0 {
 			break
 		}
