@@ -68,8 +68,8 @@ type loop struct {
 	hasBacklog atomic.Bool
 	lastRetry  atomic.Int64
 	// lastRun is when the loop last ran an inbox task (Unix ns): the
-	// ticker schedules one every tick, so a loop that stops answering is
-	// visible here.
+	// ticker schedules one at least every idleTick, so a loop that stops
+	// answering is visible here.
 	lastRun atomic.Int64
 
 	counters
