@@ -61,7 +61,8 @@ type client struct {
 	spillLen   atomic.Int64
 	spillDrops atomic.Uint64
 	// backlogged: the queue still held events when the kernel/gnet side was
-	// full; the loop retries it on the next tick.
+	// full; the loop retries it (loop.retryBacklog), at the end of a batch
+	// while busy, on the ticker's task while quiet.
 	backlogged bool
 	// closed: OnClose ran. Writes after that would hit a reused fd.
 	closed bool
