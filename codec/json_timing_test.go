@@ -107,7 +107,10 @@ func jsonBenchInputs() []jsonBenchInput {
 	}
 }
 
-var jsonBenchSink bool
+var (
+	jsonBenchSink   bool
+	jsonBenchResult int
+)
 
 func benchJSONValidator(b *testing.B, valid func([]byte) bool) {
 	for _, in := range jsonBenchInputs() {
@@ -140,6 +143,27 @@ func benchJSONValidator(b *testing.B, valid func([]byte) bool) {
 }
 
 func BenchmarkValidJSONObject(b *testing.B) { benchJSONValidator(b, ValidJSONObject) }
+
+// BenchmarkValidJSONObjectScalar is the scalar path alone: ValidJSONObject
+// where no vector kernel runs, and the baseline the token path must beat.
+func BenchmarkValidJSONObjectScalar(b *testing.B) { benchJSONValidator(b, validJSONObjectScalar) }
+
+// BenchmarkJSONTokenize is the tokenizer alone (the vector kernel where it
+// runs), one window at a time over the whole body.
+func BenchmarkJSONTokenize(b *testing.B) {
+	benchJSONValidator(b, func(body []byte) bool {
+		if len(body) < jsonTokensMin {
+			return true
+		}
+		var toks [jsonWindow]uint64
+		var carry jsonTokenCarry
+		blocks := (len(body) + 63) / 64
+		for from := 0; from < blocks; from += jsonWindow {
+			jsonBenchResult = jsonTokenize(body, from, toks[:min(jsonWindow, blocks-from)], &carry)
+		}
+		return true
+	})
+}
 
 // BenchmarkStdlibValid is the baseline: encoding/json's Valid, which checks
 // less (no UTF-8 in strings, any top-level value).

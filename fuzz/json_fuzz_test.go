@@ -72,6 +72,17 @@ func FuzzJSONObject(f *testing.F) {
 			}
 		}
 
+		// The same input behind and before whitespace: bodies of 64 bytes
+		// or more take the token path (where the vector kernel runs), and
+		// the padding moves every byte to another offset in its 64-byte
+		// block. Whitespace around the object changes no verdict.
+		for _, pad := range jsonFuzzPads {
+			in := append(append(append([]byte(nil), pad...), b...), pad[:len(pad)/2]...)
+			if got := codec.ValidJSONObject(in); got != want {
+				t.Fatalf("ValidJSONObject(%q) = %v, reference says %v", in, got, want)
+			}
+		}
+
 		if checkAllocs && calls.Add(1)%allocEvery == 0 {
 			// Four runs: a stray allocation by another goroutine of the
 			// fuzzing engine rounds away, one per call does not.
@@ -80,6 +91,15 @@ func FuzzJSONObject(f *testing.F) {
 			}
 		}
 	})
+}
+
+// jsonFuzzPads are whitespace runs that FuzzJSONObject puts around its
+// input: long enough for the token path, and of lengths that leave the
+// input at several offsets within a 64-byte block.
+var jsonFuzzPads = [][]byte{
+	[]byte(strings.Repeat(" ", 64)),
+	[]byte(strings.Repeat(" \t\r\n", 17) + " "),
+	[]byte(strings.Repeat("\n", 95)),
 }
 
 // jsonObjectOracle is the reference verdict: encoding/json's grammar (which
