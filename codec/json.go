@@ -29,9 +29,8 @@ const MaxJSONDepth = 1000
 // Two validators give the same verdict on every input (builds with the
 // invariants tag check each token-path verdict against the scalar one):
 // where a vector kernel runs (amd64 with AVX2), bodies of jsonTokensMin
-// bytes or more take the token path (json_tokens.go); everything else, and
-// any body with an escape or a non-ASCII byte, takes the scalar path
-// (json_scalar.go).
+// bytes or more take the token path (json_tokens.go); shorter ones, and
+// every body elsewhere, take the scalar path (json_scalar.go).
 func ValidJSONObject(b []byte) bool {
 	if jsonUseTokenizer && len(b) >= jsonTokensMin {
 		ok := validJSONObjectTokens(b)

@@ -7,8 +7,7 @@ import (
 
 // validJSONObjectScalar is ValidJSONObject one byte (or one word) at a time:
 // a goto state machine over the grammar. It is the whole validator where
-// no vector kernel runs, and the token validator's fallback for what that
-// one leaves out (escapes, non-ASCII, short bodies).
+// no vector kernel runs, and takes the bodies too short for the kernel.
 func validJSONObjectScalar(b []byte) bool {
 	// Bytes are read through p without bounds checks (the gotos below
 	// defeat the compiler's bounds-check elimination, and the checks cost

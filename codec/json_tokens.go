@@ -6,7 +6,8 @@ import (
 )
 
 // jsonTokensMin is the shortest body the token path takes: the vector
-// kernel reads whole 64-byte blocks, the last one ending at the body's end.
+// kernel reads whole 64-byte blocks, and where a partial last block would
+// cross into the next page it reads the body's last 64 bytes instead.
 const jsonTokensMin = 64
 
 // jsonWindow is how many 64-byte blocks one kernel call turns into token
@@ -36,13 +37,12 @@ var jsonDelimiter = [256]bool{' ': true, '\t': true, '\n': true, '\r': true,
 //
 // jsonTokenize marks, 64 bytes at a time, where each token starts:
 // structurals outside strings, opening quotes and the first byte of each
-// run of scalar bytes (numbers and literals). It also rejects control bytes
-// where none may be and sends bodies with escapes or non-ASCII bytes to the
-// scalar path, so every string here is plain ASCII and ends at the next
-// quote: a string is one token, whatever its length. The walk below then
-// checks the grammar token by token; only numbers and literals are read
-// byte by byte, and each must end exactly where its run of scalar bytes
-// does (the byte after it is a delimiter).
+// run of scalar bytes (numbers and literals). It also checks what lies
+// inside strings (UTF-8, escapes, no control bytes), so a string is one
+// token, whatever its length. The walk below then checks the grammar token
+// by token; only numbers and literals are read byte by byte, and each must
+// end exactly where its run of scalar bytes does (the byte after it is a
+// delimiter).
 //
 // Why: the scalar path finds each string's end from the bytes just loaded,
 // so every string puts a load, a mask and a bit scan on the critical path
@@ -51,7 +51,9 @@ var jsonDelimiter = [256]bool{' ': true, '\t': true, '\n': true, '\r': true,
 //
 // Whitespace needs no token: every byte outside strings that is not
 // whitespace starts a token or continues a scalar run, so anything else
-// between two tokens is caught as a token in the wrong place.
+// between two tokens is caught as a token in the wrong place. That
+// includes a backslash, a control byte or a byte from 0x80 up outside
+// strings.
 func validJSONObjectTokens(b []byte) bool {
 	n := len(b)
 	p := unsafe.Pointer(unsafe.SliceData(b))
@@ -281,11 +283,7 @@ nextWindow: // Tokenize the next window and go back to resume.
 				return resume == jsonAtEnd
 			}
 			cnt, k = min(jsonWindow, blocks-from), 0
-			switch jsonTokenize(b, from, toks[:cnt], &carry) {
-			case jsonTokensOK:
-			case jsonTokensScalar:
-				return validJSONObjectScalar(b)
-			default:
+			if jsonTokenize(b, from, toks[:cnt], &carry) != jsonTokensOK {
 				return false
 			}
 		}

@@ -81,13 +81,18 @@ func TestJSONTokenizeGeneric(t *testing.T) {
 		result     int
 	}{
 		{`{"a": [1, true], "b": {}}`, `^^  ^ ^^^ ^   ^^ ^  ^ ^^^`, jsonTokensOK},
-		// Escapes are not understood here: the body goes to the scalar path.
-		{`{"a": [1, true], "b\": {}}`, `^^  ^ ^^^ ^   ^^ ^   ^ ^^^`, jsonTokensScalar},
+		// An escaped quote neither closes nor opens.
+		{`{"a\"": 1, "\\": "\\\"\u00e9"}`, `^^    ^ ^^ ^   ^ ^           ^`, jsonTokensOK},
+		{`{"a": "\x"}`, `^^  ^ ^   ^`, jsonTokensInvalid},
+		{`{"a": "\u00g9"}`, `^^  ^ ^       ^`, jsonTokensInvalid},
+		{`{"a": "\u00e"}`, `^^  ^ ^      ^`, jsonTokensInvalid},
+		{"{\"é\":1}", `^^   ^^^`, jsonTokensOK},
+		{"{\"\xc3\":1}", `^^  ^^^`, jsonTokensInvalid},
+		{"{\"\xed\xa0\x80\":1}", `^^    ^^^`, jsonTokensInvalid},
 		{`{"a":"x,y{}"}  12ab"c" -1.5e3`, `^^  ^^      ^  ^   ^   ^`, jsonTokensOK},
 		{"{\"a\":\"\t\"}", `^^  ^^  ^`, jsonTokensInvalid},
 		{"{\"a\":1}\x01", `^^  ^^^^`, jsonTokensInvalid}, // a scalar run
 		{"{\"a\":1}\f", `^^  ^^^^`, jsonTokensInvalid},   // a structural
-		{"{\"é\":1}", `^^   ^^^`, jsonTokensScalar},
 	}
 	for _, tc := range cases {
 		b := []byte(tc.in)
