@@ -77,12 +77,7 @@ DATA jsonBackslashes<>+0x10(SB)/8, $0x5c5c5c5c5c5c5c5c
 DATA jsonBackslashes<>+0x18(SB)/8, $0x5c5c5c5c5c5c5c5c
 GLOBL jsonBackslashes<>(SB), RODATA|NOPTR, $32
 
-DATA jsonCase<>+0x00(SB)/8, $0x2020202020202020
-DATA jsonCase<>+0x08(SB)/8, $0x2020202020202020
-DATA jsonCase<>+0x10(SB)/8, $0x2020202020202020
-DATA jsonCase<>+0x18(SB)/8, $0x2020202020202020
-GLOBL jsonCase<>(SB), RODATA|NOPTR, $32
-
+// 0x20: a space (padding), and the bit that folds ASCII case.
 DATA jsonSpaces<>+0x00(SB)/8, $0x2020202020202020
 DATA jsonSpaces<>+0x08(SB)/8, $0x2020202020202020
 DATA jsonSpaces<>+0x10(SB)/8, $0x2020202020202020
@@ -230,7 +225,7 @@ GLOBL jsonOnes<>(SB), RODATA|NOPTR, $16
 	VPSUBB jsonZeros<>(SB), in, Y2 \
 	VPMINUB jsonNine<>(SB), Y2, out \
 	VPCMPEQB Y2, out, out \
-	VPOR jsonCase<>(SB), in, Y2 \
+	VPOR jsonSpaces<>(SB), in, Y2 \
 	VPSUBB jsonLowerA<>(SB), Y2, Y2 \
 	VPMINUB jsonFive<>(SB), Y2, Y3 \
 	VPCMPEQB Y2, Y3, Y3 \
@@ -241,7 +236,8 @@ GLOBL jsonOnes<>(SB), RODATA|NOPTR, $16
 // Registers across the loop: SI = b, R9 = offset of the block, DI = next
 // entry of dst, DX = string carry, BX = scalar-run carry, Y9 = the previous
 // 32 bytes, Y8 = UTF-8 errors, X7 = other errors, Y10-Y15 = constants. The
-// frame holds a partial last block, realigned and padded with spaces.
+// frame stages a partial last block whose 64-byte read would cross into the
+// next page.
 TEXT ·jsonTokenizeAVX2(SB), NOSPLIT, $128-72
 	MOVQ b_base+0(FP), SI
 	MOVQ from+24(FP), R9
@@ -252,7 +248,7 @@ TEXT ·jsonTokenizeAVX2(SB), NOSPLIT, $128-72
 	VMOVDQU 32(CX), Y9
 	VMOVDQU jsonQuotes<>(SB), Y15
 	VMOVDQU jsonBackslashes<>(SB), Y14
-	VMOVDQU jsonCase<>(SB), Y13
+	VMOVDQU jsonSpaces<>(SB), Y13
 	VMOVDQU jsonSpaceTab<>(SB), Y12
 	VMOVDQU jsonStructTab<>(SB), Y11
 	VMOVDQU jsonControlMax<>(SB), Y10
