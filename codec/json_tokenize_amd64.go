@@ -7,8 +7,10 @@ import "golang.org/x/sys/cpu"
 var jsonUseTokenizer = cpu.X86.HasAVX2 && cpu.X86.HasPCLMULQDQ
 
 // jsonTokenize fills dst with the token bitmaps of blocks from..from+len(dst)
-// of b, as jsonTokenizeGeneric does, and reports the window's class. It
-// needs len(b) >= 64 and 1 <= len(dst) <= the blocks left.
+// of b, as jsonTokenizeGeneric does, and returns jsonTokensOK or
+// jsonTokensInvalid. It needs len(b) >= 64 and 1 <= len(dst) <= the blocks
+// left. Without the kernel's CPU features ValidJSONObject never calls it;
+// the tests that walk tokens directly then get the reference.
 func jsonTokenize(b []byte, from int, dst []uint64, carry *jsonTokenCarry) int {
 	if !jsonUseTokenizer {
 		return jsonTokenizeGeneric(b, from, dst, carry)
