@@ -5,6 +5,7 @@
 //	busbench [--system busd|raw] [--workload W1w,W2f,...|all] [flags]
 //	busbench --socket /run/decnet/bus.sock [--pid N] --workload W1w
 //	busbench model results.jsonl   (capacity model fitted to --json output)
+//	busbench budget results.jsonl  (W1w rates beside raw's, round by round)
 //
 // Without --workload, the flags --publishers, --subscribers, --pattern,
 // --topic, --size, --mode and --rate describe one custom workload; with it,
@@ -38,12 +39,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "model" {
 		return runModel(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "budget" {
+		return runBudget(args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("busbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
 		system      = fs.String("system", "busd", "system under test: busd or raw")
 		busdBin     = fs.String("busd", "", "busd `binary` to start (default: build ./cmd/busd)")
 		busdArgs    = fs.String("busd-args", "", "extra busd flags, space-separated (e.g. --validate-json=false)")
+		label       = fs.String("label", "", "name of the busd system in the results (default: busd)")
 		socket      = fs.String("socket", "", "socket `path` of a running busd: nothing is started or stopped")
 		pid         = fs.Int("pid", 0, "process id of the running busd (with --socket) for server CPU and RSS")
 		workloads   = fs.String("workload", "", "comma-separated standard workloads, or all")
@@ -140,7 +145,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var sys load.System
 	switch *system {
 	case "busd":
-		b := &load.Busd{Binary: *busdBin, Socket: *socket, PID: *pid}
+		b := &load.Busd{Binary: *busdBin, Socket: *socket, PID: *pid, Label: *label}
 		if *busdArgs != "" {
 			b.Args = strings.Fields(*busdArgs)
 		}

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+
+	"busd/bench/load"
+)
+
+// runBudget reads busbench --json results (one object per line, in rounds
+// that each start with a raw run) and prints the table of BENCHMARKS.md's
+// "What validation costs" section (see load.WriteBudget).
+func runBudget(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 1 {
+		fmt.Fprintln(stderr, "usage: busbench budget results.jsonl")
+		return 2
+	}
+	f, err := os.Open(args[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "busbench: %v\n", err)
+		return 1
+	}
+	defer f.Close()
+	var runs []load.Result
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var r load.Result
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			fmt.Fprintf(stderr, "busbench: %s: %v\n", args[0], err)
+			return 1
+		}
+		runs = append(runs, r)
+	}
+	if err := sc.Err(); err != nil {
+		fmt.Fprintf(stderr, "busbench: %s: %v\n", args[0], err)
+		return 1
+	}
+	if err := load.WriteBudget(stdout, runs); err != nil {
+		fmt.Fprintf(stderr, "busbench: %v\n", err)
+		return 1
+	}
+	return 0
+}
