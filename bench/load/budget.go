@@ -68,7 +68,9 @@ func WriteBudget(w io.Writer, runs []Result) error {
 			}
 		}
 		med := median(rw.ratios)
-		fmt.Fprintf(w, "| %s | %s | %s | %.2f | %.2f |\n", what, work, strings.Join(each, ", "), med, median(rw.cpu))
+		// Three decimals for the median: it is what is compared with
+		// BudgetTarget, and two could show 0.70 for 0.695.
+		fmt.Fprintf(w, "| %s | %s | %s | %.3f | %.2f |\n", what, work, strings.Join(each, ", "), med, median(rw.cpu))
 		if med >= BudgetTarget {
 			under = append(under, work)
 		}
