@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 
 	"busd/bench/load"
 )
@@ -18,24 +15,9 @@ func runBudget(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: busbench budget results.jsonl")
 		return 2
 	}
-	f, err := os.Open(args[0])
+	runs, err := readResults(args[0])
 	if err != nil {
 		fmt.Fprintf(stderr, "busbench: %v\n", err)
-		return 1
-	}
-	defer f.Close()
-	var runs []load.Result
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var r load.Result
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			fmt.Fprintf(stderr, "busbench: %s: %v\n", args[0], err)
-			return 1
-		}
-		runs = append(runs, r)
-	}
-	if err := sc.Err(); err != nil {
-		fmt.Fprintf(stderr, "busbench: %s: %v\n", args[0], err)
 		return 1
 	}
 	if err := load.WriteBudget(stdout, runs); err != nil {

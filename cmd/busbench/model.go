@@ -28,20 +28,13 @@ func runModel(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: busbench model [--ring-bytes N] [--high-water N] results.jsonl")
 		return 2
 	}
-	f, err := os.Open(fs.Arg(0))
+	all, err := readResults(fs.Arg(0))
 	if err != nil {
 		fmt.Fprintf(stderr, "busbench: %v\n", err)
 		return 1
 	}
-	defer f.Close()
 	var runs []load.Result
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var r load.Result
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			fmt.Fprintf(stderr, "busbench: %s: %v\n", fs.Arg(0), err)
-			return 1
-		}
+	for _, r := range all {
 		// Only runs that lost nothing (a lossy run did not deliver what
 		// its counts say it was asked to) and whose read batches were
 		// counted.
@@ -61,4 +54,26 @@ func runModel(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// readResults reads a file of busbench --json results, one object per line.
+func readResults(path string) ([]load.Result, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var runs []load.Result
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var r load.Result
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		runs = append(runs, r)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return runs, nil
 }
