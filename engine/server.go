@@ -121,6 +121,7 @@ func (s *Server) Run(ready func()) error {
 		// where round-robin's unguarded cursor would do as well;
 		// least-connections also spreads long-lived clients evenly.
 		gnet.WithLoadBalancing(gnet.LeastConnections),
+		gnet.WithReadBufferCap(readBatch),
 	)
 	s.mu.Lock()
 	s.ln.Close()
