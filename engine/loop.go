@@ -199,6 +199,7 @@ func (l *loop) endBatch() {
 		}
 	}
 	l.batch = batchCounts{}
+	l.srv.index.FlushMemo(&l.memo)
 	for i, cl := range l.dirty {
 		cl.dirty = false
 		l.srv.flush(cl)

@@ -26,12 +26,14 @@ type stripedCounter struct {
 	}
 }
 
-func (c *stripedCounter) inc() {
+func (c *stripedCounter) inc() { c.add(1) }
+
+func (c *stripedCounter) add(n uint64) {
 	var anchor byte
 	// Goroutine stacks are at least a few KiB apart; drop the bits that
 	// vary within one stack and mix the rest (Fibonacci hashing).
 	a := uint64(uintptr(unsafe.Pointer(&anchor))) >> 12
-	c.cells[(a*0x9e3779b97f4a7c15)>>(64-5)].n.Add(1)
+	c.cells[(a*0x9e3779b97f4a7c15)>>(64-5)].n.Add(n)
 }
 
 // load sums the cells. Increments racing with it may or may not be seen.

@@ -10,11 +10,16 @@ import "bytes"
 // Its answer is never stale: it is used only while the index generation
 // equals the one read before the match it remembers, so no Add or Remove
 // happened since.
+//
+// Its hits reach the index's statistics only through FlushMemo: counting
+// each one in the shared counter took a locked add per publish, about 8 ns
+// of a 230 ns event in the daemon's profile.
 type Memo[T comparable] struct {
 	topic []byte
 	gen   uint64
 	subs  []T
 	valid bool
+	hits  uint64 // answered since the last FlushMemo
 }
 
 // MatchMemo is Match with m in front of the shared cache. The result has
@@ -22,7 +27,7 @@ type Memo[T comparable] struct {
 func (x *Index[T]) MatchMemo(m *Memo[T], topic []byte) []T {
 	gen := x.gen.Load()
 	if m.valid && m.gen == gen && bytes.Equal(m.topic, topic) {
-		x.cache.hits.inc()
+		m.hits++
 		return m.subs
 	}
 	subs := x.Match(topic)
@@ -31,4 +36,13 @@ func (x *Index[T]) MatchMemo(m *Memo[T], topic []byte) []T {
 	m.topic = append(m.topic[:0], topic...)
 	m.gen, m.subs, m.valid = gen, subs, true
 	return subs
+}
+
+// FlushMemo adds the hits m answered since the last call to the index's
+// statistics (Stats.Hits). The engine calls it once per read batch.
+func (x *Index[T]) FlushMemo(m *Memo[T]) {
+	if m.hits != 0 {
+		x.cache.hits.add(m.hits)
+		m.hits = 0
+	}
 }

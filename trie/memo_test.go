@@ -38,3 +38,27 @@ func TestMatchMemo(t *testing.T) {
 		t.Fatalf("a.c after buffer reuse = %v", s)
 	}
 }
+
+// Memo hits reach Stats only through FlushMemo, all of them, once.
+func TestFlushMemoCountsHits(t *testing.T) {
+	x := New[int]()
+	x.Add("a.b", 1)
+	var m Memo[int]
+	topic := []byte("a.b")
+	x.MatchMemo(&m, topic) // fills the memo: a miss, and a cache store
+	before := x.Stats().Hits
+	for range 5 {
+		x.MatchMemo(&m, topic)
+	}
+	if h := x.Stats().Hits; h != before {
+		t.Fatalf("hits before FlushMemo: %d, want %d", h, before)
+	}
+	x.FlushMemo(&m)
+	if h := x.Stats().Hits; h != before+5 {
+		t.Fatalf("hits after FlushMemo: %d, want %d", h, before+5)
+	}
+	x.FlushMemo(&m)
+	if h := x.Stats().Hits; h != before+5 {
+		t.Fatalf("hits after a second FlushMemo: %d, want %d", h, before+5)
+	}
+}

@@ -79,6 +79,23 @@ func BenchmarkMatch(b *testing.B) {
 	}
 }
 
+// BenchmarkMatchMemo measures the engine's path for a publisher repeating
+// its topic: the memo answers, and its hits are flushed once per batch of
+// 256, as the engine does once per read.
+func BenchmarkMatchMemo(b *testing.B) {
+	x := benchIndex(1000)
+	topic := benchTopics()[0]
+	var m Memo[int]
+	x.MatchMemo(&m, topic)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		x.MatchMemo(&m, topic)
+		if i&255 == 255 {
+			x.FlushMemo(&m)
+		}
+	}
+}
+
 // BenchmarkMatchParallel measures readers on every P while one goroutine
 // adds and removes a matching subscription, which invalidates the cache on
 // every change.
