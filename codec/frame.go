@@ -35,6 +35,17 @@ type Frame struct {
 // needs, or 0 when that is not known yet (the header's LF has not arrived).
 // A non-nil error means the stream is hostile; f, n and need are then zero.
 func Parse(buf []byte) (f Frame, n, need int, err error) {
+	n, need, err = f.Decode(buf)
+	return f, n, need, err
+}
+
+// Decode is Parse storing the frame in f, field by field; f is the zero
+// Frame whenever n is 0. The engine's read loop decodes into one Frame so:
+// a Frame returned by value (56 bytes, too big for registers) went through
+// a stack temporary copied in 16-byte moves that straddled the stores just
+// made, which stalls store forwarding on every frame.
+func (f *Frame) Decode(buf []byte) (n, need int, err error) {
+	*f = Frame{}
 	window := buf
 	if len(window) > MaxHeader {
 		window = window[:MaxHeader]
@@ -45,22 +56,22 @@ func Parse(buf []byte) (f Frame, n, need int, err error) {
 		// first, within the window, so that the verdict does not depend on
 		// how much of the stream has arrived.
 		if !isASCII(window) {
-			return Frame{}, 0, 0, ErrNotASCII
+			return 0, 0, ErrNotASCII
 		}
 		if len(buf) >= MaxHeader {
-			return Frame{}, 0, 0, ErrHeaderTooLong
+			return 0, 0, ErrHeaderTooLong
 		}
-		return Frame{}, 0, 0, nil
+		return 0, 0, nil
 	}
 	line := buf[:lf]
 	if !isASCII(line) {
-		return Frame{}, 0, 0, ErrNotASCII
+		return 0, 0, ErrNotASCII
 	}
 	if len(line) > 0 && line[len(line)-1] == '\r' {
 		line = line[:len(line)-1]
 	}
 	if len(line) == 0 {
-		return Frame{}, 0, 0, ErrEmptyHeader
+		return 0, 0, ErrEmptyHeader
 	}
 	verbTok, args := line, line[:0]
 	if sp := bytes.IndexByte(line, ' '); sp >= 0 {
@@ -68,21 +79,22 @@ func Parse(buf []byte) (f Frame, n, need int, err error) {
 	}
 	verb := parseVerb(verbTok)
 	if verb == VerbNone {
-		return Frame{}, 0, 0, ErrUnknownVerb
+		return 0, 0, ErrUnknownVerb
 	}
 	headerLen := lf + 1
 	if len(buf) < headerLen+lengthSize {
-		return Frame{}, 0, headerLen + lengthSize, nil
+		return 0, headerLen + lengthSize, nil
 	}
 	bodyLen := binary.BigEndian.Uint32(buf[headerLen:])
 	if bodyLen > MaxBody {
-		return Frame{}, 0, 0, ErrBodyTooLarge
+		return 0, 0, ErrBodyTooLarge
 	}
 	total := headerLen + lengthSize + int(bodyLen)
 	if len(buf) < total {
-		return Frame{}, 0, total, nil
+		return 0, total, nil
 	}
-	return Frame{Verb: verb, Args: args, Body: buf[headerLen+lengthSize : total]}, total, 0, nil
+	f.Verb, f.Args, f.Body = verb, args, buf[headerLen+lengthSize:total]
+	return total, 0, nil
 }
 
 // isASCII reports whether every byte is below 0x80, eight bytes at a time.

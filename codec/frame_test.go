@@ -102,6 +102,21 @@ func TestAppendFrameRoundTrip(t *testing.T) {
 	}
 }
 
+// Decode reuses one Frame: a frame left from the previous call never shows
+// through a partial or hostile one.
+func TestDecodeReusesFrame(t *testing.T) {
+	full := AppendFrame(nil, VerbPUB, "a.b", []byte(`{"x": 1}`))
+	var f Frame
+	for _, in := range [][]byte{full[:len(full)-1], full[:3], []byte("NOPE a\n\x00\x00\x00\x00")} {
+		if n, _, err := f.Decode(full); n != len(full) || err != nil || f.Verb != VerbPUB {
+			t.Fatalf("full frame: n=%d err=%v %+v", n, err, f)
+		}
+		if n, _, _ := f.Decode(in); n != 0 || f.Verb != VerbNone || f.Args != nil || f.Body != nil {
+			t.Fatalf("%q after a full frame: n=%d, frame %+v, want the zero Frame", in, n, f)
+		}
+	}
+}
+
 func TestEventFrame(t *testing.T) {
 	topic, body := []byte("a.b"), []byte(`{}`)
 	buf := make([]byte, EventFrameSize(topic, len(body)))
