@@ -139,6 +139,7 @@ type Stats struct {
 	CacheEntries int
 	// Hits and Misses count Match calls answered from the cache and by a
 	// walk of the trie. With the cache disabled every Match is a miss.
+	// Hits also counts a Memo's answers, once FlushMemo has passed them on.
 	Hits, Misses uint64
 }
 
