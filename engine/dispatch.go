@@ -26,7 +26,7 @@ var (
 // buf is gnet's inbound buffer: nothing that points into it may outlive
 // this call (patterns and names are copied into strings, events into
 // messages).
-func (s *Server) dispatch(cl *client, buf []byte) (consumed int, action gnet.Action) {
+func (s *Server) dispatch(cl *peer, buf []byte) (consumed int, action gnet.Action) {
 	consumed, frames, action := s.dispatchFrames(cl, buf)
 	// The counters are added once per call, not per frame.
 	if frames > 0 {
@@ -41,7 +41,7 @@ func (s *Server) dispatch(cl *client, buf []byte) (consumed int, action gnet.Act
 
 // dispatchFrames is dispatch's loop; it also returns how many frames it
 // handled.
-func (s *Server) dispatchFrames(cl *client, buf []byte) (consumed, frames int, action gnet.Action) {
+func (s *Server) dispatchFrames(cl *peer, buf []byte) (consumed, frames int, action gnet.Action) {
 	var f codec.Frame
 	for consumed < len(buf) {
 		n, need, err := f.Decode(buf[consumed:])
@@ -70,7 +70,7 @@ func (s *Server) dispatchFrames(cl *client, buf []byte) (consumed, frames int, a
 // errBye ends the connection without it being a protocol error.
 var errBye = errors.New("BYE")
 
-func (s *Server) handleFrame(cl *client, f codec.Frame) error {
+func (s *Server) handleFrame(cl *peer, f codec.Frame) error {
 	switch f.Verb {
 	case codec.VerbPUB:
 		return s.publish(cl, f.Args, f.Body)
@@ -99,7 +99,7 @@ func (s *Server) handleFrame(cl *client, f codec.Frame) error {
 	return codec.ErrUnknownVerb
 }
 
-func (s *Server) subscribe(cl *client, pattern []byte) error {
+func (s *Server) subscribe(cl *peer, pattern []byte) error {
 	if len(pattern) == 0 {
 		return errEmptyPattern
 	}
@@ -122,7 +122,7 @@ func (s *Server) subscribe(cl *client, pattern []byte) error {
 
 // publish fans one PUB out: validate, match, build the EVT frame once, and
 // push a reference into every other matching connection's queue.
-func (s *Server) publish(from *client, topic, body []byte) error {
+func (s *Server) publish(from *peer, topic, body []byte) error {
 	if len(topic) == 0 {
 		return errEmptyTopic
 	}
@@ -168,7 +168,7 @@ type delivery struct {
 // subscriber needs the shared queue, so a publish whose subscribers are
 // all on its loop costs none.
 // The frame is encoded once and copied for every further subscriber.
-func (s *Server) fanOut(l *loop, from *client, topic, body []byte, subs []*client) {
+func (s *Server) fanOut(l *loop, from *peer, topic, body []byte, subs []*peer) {
 	remaining := len(subs)
 	if from != nil && slices.Contains(subs, from) {
 		remaining--
@@ -253,7 +253,7 @@ func putEvent(dst, topic, body []byte) {
 // keeps every guarantee of the queue: nothing queued to come before it
 // (queued == 0), room under the high-water mark, and a frame small enough
 // to batch. Runs on sub's loop, which is the publisher's.
-func (s *Server) copyDirect(sub *client, queued int, ev *delivery) bool {
+func (s *Server) copyDirect(sub *peer, queued int, ev *delivery) bool {
 	size := ev.size
 	if queued != 0 || sub.backlogged || sub.closed || size > writeBatch/2 {
 		return false
@@ -288,7 +288,7 @@ func (s *Server) copyDirect(sub *client, queued int, ev *delivery) bool {
 	return true
 }
 
-func (s *Server) protocolError(cl *client, err error) {
+func (s *Server) protocolError(cl *peer, err error) {
 	cl.protoErr = true
 	cl.loop.protocolErrors.Add(1)
 	s.cfg.Logger.Warn("protocol error, closing connection", append(cl.logAttrs(), "err", err)...)

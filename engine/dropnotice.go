@@ -18,7 +18,7 @@ var droppedTopic = []byte("system.bus.dropped")
 // the publisher's goroutine, hence the atomics. A subscriber that never
 // reads evicts on every push, and now is the batch's clock, the same for a
 // whole read: the loads skip the locked writes that would change nothing.
-func (cl *client) noteDrops(now int64) {
+func (cl *peer) noteDrops(now int64) {
 	if cl.firstDropNs.Load() == 0 {
 		cl.firstDropNs.CompareAndSwap(0, now)
 	}
@@ -29,7 +29,7 @@ func (cl *client) noteDrops(now int64) {
 
 // appendDropNotice appends the notice frame for drops not yet reported, if
 // cl asked for notices, and marks them reported. Runs on cl's loop.
-func (s *Server) appendDropNotice(cl *client, buf []byte, drops uint64) []byte {
+func (s *Server) appendDropNotice(cl *peer, buf []byte, drops uint64) []byte {
 	lost := drops - cl.notifiedDrops
 	cl.notifiedDrops = drops
 	first := cl.firstDropNs.Swap(0)
@@ -57,7 +57,7 @@ func (s *Server) appendDropNotice(cl *client, buf []byte, drops uint64) []byte {
 	return buf
 }
 
-func (s *Server) wantsDropNotices(cl *client) bool {
+func (s *Server) wantsDropNotices(cl *peer) bool {
 	for _, sub := range s.index.Match(droppedTopic) {
 		if sub == cl {
 			return true

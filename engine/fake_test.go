@@ -33,8 +33,8 @@ func (f *fakeConn) OutboundBuffered() int { return f.stuck }
 type pipeline struct {
 	srv  *Server
 	loop *loop
-	pub  *client
-	subs []*client
+	pub  *peer
+	subs []*peer
 }
 
 func newPipeline(tb testing.TB, subscribers int, pattern string) *pipeline {
@@ -44,8 +44,8 @@ func newPipeline(tb testing.TB, subscribers int, pattern string) *pipeline {
 		tb.Fatal(err)
 	}
 	l := newLoop(srv, nil)
-	mk := func() *client {
-		return &client{id: srv.nextID.Add(1), conn: &fakeConn{}, loop: l}
+	mk := func() *peer {
+		return &peer{id: srv.nextID.Add(1), conn: &fakeConn{}, loop: l}
 	}
 	p := &pipeline{srv: srv, loop: l, pub: mk()}
 	for range subscribers {

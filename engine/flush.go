@@ -9,7 +9,7 @@ const popBatch = 64
 // connection's outbound buffer (gnet's, unbounded) stays under the
 // high-water mark: the queue, which drops the oldest, holds any backlog,
 // not gnet. Runs on cl's loop only.
-func (s *Server) flush(cl *client) {
+func (s *Server) flush(cl *peer) {
 	if cl.closed {
 		return
 	}
@@ -83,14 +83,14 @@ func (s *Server) flush(cl *client) {
 // write hands b to gnet, which writes it at once or copies what is left. A
 // failed write makes gnet close the connection, running OnClose before
 // returning, which sets cl.closed.
-func (s *Server) write(cl *client, b []byte) {
+func (s *Server) write(cl *peer, b []byte) {
 	if !cl.closed {
 		_, _ = cl.conn.Write(b)
 	}
 }
 
 // writeDirect hands cl's direct buffer to the socket and counts it.
-func (s *Server) writeDirect(cl *client) {
+func (s *Server) writeDirect(cl *peer) {
 	b := cl.direct
 	s.write(cl, b)
 	cl.loop.eventsOut.Add(cl.directEvents)

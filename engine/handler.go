@@ -63,7 +63,7 @@ func (h *handler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 		return nil, gnet.Close
 	}
 	s.accepted.Add(1)
-	cl := &client{
+	cl := &peer{
 		id:    s.nextID.Add(1),
 		conn:  c,
 		loop:  s.loopOf(c.EventLoop()),
@@ -79,7 +79,7 @@ func (h *handler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 }
 
 func (h *handler) OnClose(c gnet.Conn, err error) gnet.Action {
-	cl, _ := c.Context().(*client)
+	cl, _ := c.Context().(*peer)
 	if cl == nil {
 		return gnet.None // refused at the cap
 	}
@@ -115,7 +115,7 @@ func (h *handler) OnClose(c gnet.Conn, err error) gnet.Action {
 }
 
 func (h *handler) OnTraffic(c gnet.Conn) gnet.Action {
-	cl, _ := c.Context().(*client)
+	cl, _ := c.Context().(*peer)
 	if cl == nil {
 		return gnet.Close
 	}
@@ -235,12 +235,12 @@ func nearFileLimit(fd int) (limit uint64, near bool) {
 	return lim.Cur, uint64(fd)+fdHeadroom >= lim.Cur
 }
 
-func (cl *client) readPeer(fd int) {
+func (cl *peer) readPeer(fd int) {
 	if cred, err := unix.GetsockoptUcred(fd, unix.SOL_SOCKET, unix.SO_PEERCRED); err == nil {
 		cl.pid, cl.uid, cl.gid = cred.Pid, cred.Uid, cred.Gid
 	}
 }
 
-func (cl *client) logAttrs() []any {
+func (cl *peer) logAttrs() []any {
 	return []any{"conn", cl.id, "name", cl.name, "pid", cl.pid, "uid", cl.uid, "gid", cl.gid}
 }

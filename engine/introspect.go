@@ -31,7 +31,7 @@ type ConnInfo struct {
 // any goroutine.
 func (s *Server) Connections() []ConnInfo {
 	var out []ConnInfo
-	s.clients.Range(func(_ uint64, cl *client) bool {
+	s.clients.Range(func(_ uint64, cl *peer) bool {
 		cl.infoMu.Lock()
 		info := ConnInfo{ID: cl.id, Name: cl.name, PID: cl.pid, UID: cl.uid, GID: cl.gid, Since: cl.since}
 		for p := range cl.patterns {

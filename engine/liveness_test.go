@@ -36,7 +36,7 @@ func TestOnTickStopsWhileALoopIsStuck(t *testing.T) {
 	waitTicks(true)
 
 	var el gnet.EventLoop
-	e.srv.clients.Range(func(_ uint64, cl *client) bool { el = cl.loop.el; return false })
+	e.srv.clients.Range(func(_ uint64, cl *peer) bool { el = cl.loop.el; return false })
 	stuck := make(blockingTask)
 	if err := el.Execute(context.Background(), stuck); err != nil {
 		t.Fatal(err)

@@ -47,11 +47,11 @@ type loop struct {
 
 	// dirty lists this loop's clients that got events during the current
 	// batch; flushed when the batch ends.
-	dirty []*client
+	dirty []*peer
 	// backlog lists clients whose queue outlived a full outbound buffer;
 	// backlogSpare is its double buffer, so retries do not allocate.
-	backlog      []*client
-	backlogSpare []*client
+	backlog      []*peer
+	backlogSpare []*peer
 	wbuf         []byte
 	// scratch holds envelopes the server builds (empty PUB bodies).
 	scratch []byte
@@ -60,14 +60,14 @@ type loop struct {
 	spareDirect [][]byte
 	directOut   int
 	// memo answers a repeated topic without the shared cache's hashing.
-	memo trie.Memo[*client]
+	memo trie.Memo[*peer]
 	// batch counts what the current batch did; added to counters at its end
 	// so the hot path does no atomic per frame.
 	batch batchCounts
 
 	inboxMu   sync.Mutex
-	inbox     []*client
-	spare     []*client
+	inbox     []*peer
+	spare     []*peer
 	scheduled bool // guarded by inboxMu: an Execute is on its way
 
 	// hasBacklog tells the ticker that this loop has backlogged clients,
@@ -135,7 +135,7 @@ func (l *loop) alive(now time.Time) bool {
 
 // markDirty records that cl, a client of this loop, has new events to
 // flush at the end of the batch.
-func (l *loop) markDirty(cl *client) {
+func (l *loop) markDirty(cl *peer) {
 	if !cl.dirty {
 		cl.dirty = true
 		l.dirty = append(l.dirty, cl)
@@ -143,7 +143,7 @@ func (l *loop) markDirty(cl *client) {
 }
 
 // wake hands cl to this loop from any goroutine.
-func (l *loop) wake(cl *client) {
+func (l *loop) wake(cl *peer) {
 	if !cl.wakePending.CompareAndSwap(false, true) {
 		return
 	}
@@ -151,7 +151,7 @@ func (l *loop) wake(cl *client) {
 }
 
 // schedule queues cl (if not nil) and makes sure one Run is on its way.
-func (l *loop) schedule(cl *client) {
+func (l *loop) schedule(cl *peer) {
 	l.inboxMu.Lock()
 	if cl != nil {
 		l.inbox = append(l.inbox, cl)
@@ -251,7 +251,7 @@ func (l *loop) directBuffer() []byte {
 }
 
 // releaseDirect gives cl's direct buffer back to the loop.
-func (l *loop) releaseDirect(cl *client) {
+func (l *loop) releaseDirect(cl *peer) {
 	if cl.direct != nil {
 		l.spareDirect = append(l.spareDirect, cl.direct[:0])
 		cl.direct = nil

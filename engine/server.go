@@ -28,7 +28,7 @@ var ErrAlreadyRunning = errors.New("another busd is already serving this socket"
 // returns. A Server runs once.
 type Server struct {
 	cfg   Config
-	index *trie.Index[*client]
+	index *trie.Index[*peer]
 	start time.Time
 	// flushEvents and flushBytes: a queue on the publisher's loop fuller than
 	// this is flushed at once instead of at the end of the batch.
@@ -43,7 +43,7 @@ type Server struct {
 	loopList atomic.Pointer[[]*loop]
 	done     chan struct{}
 
-	clients  *xsync.MapOf[uint64, *client]
+	clients  *xsync.MapOf[uint64, *peer]
 	nextID   atomic.Uint64
 	active   atomic.Int64
 	accepted atomic.Uint64
@@ -64,9 +64,9 @@ func New(cfg Config) (*Server, error) {
 		cfg:         cfg,
 		flushEvents: cfg.RingEvents / 2,
 		flushBytes:  cfg.RingBytes / 2,
-		index:       trie.New[*client](),
+		index:       trie.New[*peer](),
 		loops:       make(map[gnet.EventLoop]*loop),
-		clients:     xsync.NewMapOf[uint64, *client](),
+		clients:     xsync.NewMapOf[uint64, *peer](),
 		done:        make(chan struct{}),
 	}, nil
 }

@@ -9,7 +9,7 @@ import (
 //
 // Once a subscriber's socket is full and its queue still holds events
 // (backlogged), the events its own loop's publishers send it go into its
-// spill: a drop-oldest byte queue (ring.Frames) owned by the loop, where an
+// spill: a drop-oldest byte queue (ring.ByteQueue) owned by the loop, where an
 // event costs one copy and dropping the oldest costs nothing but an index
 // step. The shared queue would spend a pooled message, a reference count
 // and atomic claims on every event, and a subscriber that never reads
@@ -23,11 +23,11 @@ import (
 // other goroutines push between two flushes.
 
 // spilling reports whether cl's spill holds events.
-func (cl *client) spilling() bool { return cl.spill != nil && cl.spill.Len() > 0 }
+func (cl *peer) spilling() bool { return cl.spill != nil && cl.spill.Len() > 0 }
 
 // spillEvent copies the event into sub's spill, starting the spill if
 // needed. Runs on sub's loop, for a publisher on that loop.
-func (s *Server) spillEvent(sub *client, ev *delivery) {
+func (s *Server) spillEvent(sub *peer, ev *delivery) {
 	if !sub.spilling() {
 		s.moveToSpill(sub)
 	}
@@ -45,7 +45,7 @@ func (s *Server) spillEvent(sub *client, ev *delivery) {
 // syncSpill publishes cl's spill length and drops to other goroutines and
 // notes new drops for the drop notice: once per batch, from the flush
 // that ends it, rather than once per event.
-func (cl *client) syncSpill() {
+func (cl *peer) syncSpill() {
 	if d := cl.spill.Drops(); d != cl.spillDrops.Load() {
 		cl.spillDrops.Store(d)
 		cl.noteDrops(cl.loop.clock())
@@ -56,9 +56,9 @@ func (cl *client) syncSpill() {
 // moveToSpill moves the events of cl's shared queue to the end of its
 // spill, creating the spill if needed. Runs on cl's loop, the queue's only
 // consumer.
-func (s *Server) moveToSpill(cl *client) {
+func (s *Server) moveToSpill(cl *peer) {
 	if cl.spill == nil {
-		cl.spill = ring.NewFrames(s.cfg.RingEvents, s.cfg.RingBytes)
+		cl.spill = ring.NewByteQueue(s.cfg.RingEvents, s.cfg.RingBytes)
 	}
 	q := cl.queue.Load()
 	var popped [popBatch]*codec.Message
@@ -80,7 +80,7 @@ func (s *Server) moveToSpill(cl *client) {
 // most writeBatch bytes, while its outbound buffer stays under the
 // high-water mark; buf (a drop notice, perhaps) goes first. It frees the
 // spill's memory once it is empty. Returns the events and bytes written.
-func (s *Server) writeSpill(cl *client, buf []byte) (events, bytes uint64) {
+func (s *Server) writeSpill(cl *peer, buf []byte) (events, bytes uint64) {
 	sp := cl.spill
 	if len(buf) > 0 {
 		s.write(cl, buf)

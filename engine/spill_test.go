@@ -76,7 +76,7 @@ func publishSeqs(p *pipeline, total, perBatch int, check func(sent int)) {
 
 // catchUp lets sub's reader read, and the loop retry, until nothing is
 // left queued or outbound.
-func catchUp(p *pipeline, sub *client, conn *bufConn) {
+func catchUp(p *pipeline, sub *peer, conn *bufConn) {
 	for range 1000 {
 		conn.read()
 		p.loop.retryBacklog(time.Now().UnixNano())

@@ -41,7 +41,7 @@ func (s *Server) Stats() Stats {
 		st.ProtocolErrors += l.protocolErrors.Load()
 		st.DropNotices += l.dropNotices.Load()
 	}
-	s.clients.Range(func(_ uint64, cl *client) bool {
+	s.clients.Range(func(_ uint64, cl *peer) bool {
 		st.Dropped += cl.drops()
 		st.Queued += cl.queued()
 		return true

@@ -36,7 +36,7 @@ func TestHelloRecordsName(t *testing.T) {
 	w.send(codec.VerbHELLO, "  collector-1  ", "")
 	w.sync()
 	var names []string
-	e.srv.clients.Range(func(_ uint64, cl *client) bool {
+	e.srv.clients.Range(func(_ uint64, cl *peer) bool {
 		names = append(names, cl.name)
 		return true
 	})

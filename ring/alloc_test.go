@@ -31,10 +31,10 @@ func TestPushPopAllocs(t *testing.T) {
 	}
 }
 
-// Once its buffers have grown, a Frames queue allocates nothing: neither
+// Once its buffers have grown, a ByteQueue allocates nothing: neither
 // when it drops the oldest frame for every new one, nor when drained.
-func TestFramesAllocs(t *testing.T) {
-	f := NewFrames(1024, 4<<20)
+func TestByteQueueAllocs(t *testing.T) {
+	f := NewByteQueue(1024, 4<<20)
 	for range 2048 {
 		f.Reserve(245)
 	}

@@ -1,6 +1,6 @@
 // Package ring holds the per-subscriber queues of the broker, which shed
 // their oldest entries when full instead of making a publisher wait: Ring,
-// which many publishers push into and one subscriber loop pops, and Frames,
+// which many publishers push into and one subscriber loop pops, and ByteQueue,
 // the byte queue a subscriber spills into from its own loop once it has
 // fallen behind.
 package ring

@@ -128,13 +128,13 @@ func benchContended(b *testing.B, producers int, consume bool) {
 	b.ReportMetric(float64(r.Drops())/float64(b.N), "drops/op")
 }
 
-// BenchmarkFrames is a spill (Frames) of 1024 events that drops its oldest
+// BenchmarkByteQueue is a spill (ByteQueue) of 1024 events that drops its oldest
 // frame for every new one, as for a subscriber that never reads, and one
 // that is drained in runs as a writer would.
-func BenchmarkFrames(b *testing.B) {
+func BenchmarkByteQueue(b *testing.B) {
 	const size = 245 // an EVT frame carrying the standard envelope
 	b.Run("op=reserve-dropping", func(b *testing.B) {
-		f := NewFrames(1024, 4<<20)
+		f := NewByteQueue(1024, 4<<20)
 		for range 2048 {
 			f.Reserve(size)
 		}
@@ -146,7 +146,7 @@ func BenchmarkFrames(b *testing.B) {
 		}
 	})
 	b.Run("op=reserve-drain", func(b *testing.B) {
-		f := NewFrames(1024, 4<<20)
+		f := NewByteQueue(1024, 4<<20)
 		b.SetBytes(size)
 		b.ReportAllocs()
 		i := 0

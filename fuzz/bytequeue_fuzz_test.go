@@ -7,7 +7,7 @@ import (
 	"busd/ring"
 )
 
-// FuzzFrames runs a script of reserves, pops and reads against a Frames
+// FuzzByteQueue runs a script of reserves, pops and reads against a ByteQueue
 // queue and a plain slice of frames, and compares them after every step.
 //
 // Script: byte 0 picks maxEvents (1..16), byte 1 maxBytes (1..256 × 64),
@@ -18,9 +18,9 @@ import (
 //	             what it returned
 //	b%4 == 3:    Free
 //
-// The model drops what the bounds require; Frames may drop more only when
+// The model drops what the bounds require; the ByteQueue may drop more only when
 // its buffer is as large as it may grow and has no contiguous room left.
-func FuzzFrames(f *testing.F) {
+func FuzzByteQueue(f *testing.F) {
 	f.Add([]byte{3, 1, 0, 10, 0, 20, 1, 30, 0, 40, 2, 255, 2, 0})
 	f.Add([]byte{15, 4, 0, 200, 0xfc, 255, 0, 100, 2, 3, 0, 250, 0x1c, 255, 2, 255, 3, 0, 7})
 	f.Add([]byte{0, 0, 0, 1, 0, 255, 2, 0, 3, 0, 2})
@@ -29,7 +29,7 @@ func FuzzFrames(f *testing.F) {
 			return
 		}
 		maxEvents, maxBytes := 1+int(script[0]%16), 64*(1+int(script[1]))
-		q := ring.NewFrames(maxEvents, maxBytes)
+		q := ring.NewByteQueue(maxEvents, maxBytes)
 		var model [][]byte
 		modelBytes, largest := 0, 0
 		seq := 0

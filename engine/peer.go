@@ -11,14 +11,14 @@ import (
 	"busd/ring"
 )
 
-// client is the daemon's state for one connection.
+// peer is the daemon's state for one connection.
 //
 // Ownership: every plain field is read and written only on the connection's
 // own event loop (gnet runs OnOpen, OnTraffic, OnClose and our flushes for a
 // connection on one goroutine). Fields other goroutines touch are atomic:
 // queue (publishers on other loops push into it), wakePending, and the
 // counters read by Stats.
-type client struct {
+type peer struct {
 	id    uint64
 	conn  gnet.Conn
 	loop  *loop
@@ -57,7 +57,7 @@ type client struct {
 	// spill queues this subscriber's events, in place of queue, once it
 	// has fallen behind (spill.go); nil until then. spillLen and spillDrops
 	// mirror its length and drops for other goroutines (Stats).
-	spill      *ring.Frames
+	spill      *ring.ByteQueue
 	spillLen   atomic.Int64
 	spillDrops atomic.Uint64
 	// backlogged: the queue still held events when the kernel/gnet side was
@@ -85,7 +85,7 @@ type client struct {
 }
 
 // drops is how many events this connection's queue and spill evicted.
-func (cl *client) drops() uint64 {
+func (cl *peer) drops() uint64 {
 	if q := cl.queue.Load(); q != nil {
 		return q.Drops() + cl.spillDrops.Load()
 	}
@@ -93,7 +93,7 @@ func (cl *client) drops() uint64 {
 }
 
 // queued is how many events wait in this connection's queue and spill.
-func (cl *client) queued() int {
+func (cl *peer) queued() int {
 	if q := cl.queue.Load(); q != nil {
 		return q.Len() + int(cl.spillLen.Load())
 	}

@@ -1,6 +1,6 @@
 package ring
 
-// Frames is a drop-oldest FIFO of byte frames kept back to back in one
+// ByteQueue is a drop-oldest FIFO of byte frames kept back to back in one
 // buffer, for a single goroutine. It is the queue of a subscriber that has
 // fallen behind, fed from its own event loop: an event costs one copy into
 // the buffer, and dropping the oldest one costs an index step, with no
@@ -20,8 +20,8 @@ package ring
 //     a power of two at most max(64, 2*maxEvents): memory follows what is
 //     queued, up to the bounds, and Free gives it back.
 //
-// The zero value is not usable; call NewFrames.
-type Frames struct {
+// The zero value is not usable; call NewByteQueue.
+type ByteQueue struct {
 	buf          []byte
 	ents         []frameEnt
 	first, count int
@@ -33,27 +33,27 @@ type Frames struct {
 
 type frameEnt struct{ off, n int }
 
-// minFramesBuffer is the first buffer's size. Small: many subscribers may
+// minByteQueueBuffer is the first buffer's size. Small: many subscribers may
 // fall a few events behind at once (a burst to every dashboard), and each
 // spill then costs this much; one that keeps falling behind doubles it.
-const minFramesBuffer = 4 << 10
+const minByteQueueBuffer = 4 << 10
 
-// NewFrames returns an empty queue bounded to maxEvents frames and maxBytes
+// NewByteQueue returns an empty queue bounded to maxEvents frames and maxBytes
 // bytes (both at least 1). It allocates nothing until the first Reserve.
-func NewFrames(maxEvents, maxBytes int) *Frames {
+func NewByteQueue(maxEvents, maxBytes int) *ByteQueue {
 	if maxEvents < 1 || maxBytes < 1 {
-		panic("ring: Frames bounds must be at least 1")
+		panic("ring: ByteQueue bounds must be at least 1")
 	}
-	return &Frames{maxEvents: maxEvents, maxBytes: maxBytes}
+	return &ByteQueue{maxEvents: maxEvents, maxBytes: maxBytes}
 }
 
 // Reserve appends a frame of n bytes (n >= 1) and returns the bytes to fill
 // in, valid until the next call on f. To stay within the bounds it first
 // drops the oldest frames; it also drops them when the buffer, at its
 // largest, has no contiguous room left. Returns how many frames it dropped.
-func (f *Frames) Reserve(n int) (dst []byte, dropped int) {
+func (f *ByteQueue) Reserve(n int) (dst []byte, dropped int) {
 	if n < 1 {
-		panic("ring: Frames.Reserve of an empty frame")
+		panic("ring: ByteQueue.Reserve of an empty frame")
 	}
 	for f.count > 0 && (f.count >= f.maxEvents || f.bytes+n > f.maxBytes) {
 		f.dropOldest()
@@ -77,7 +77,7 @@ func (f *Frames) Reserve(n int) (dst []byte, dropped int) {
 }
 
 // place finds where a frame of n bytes goes without moving anything.
-func (f *Frames) place(n int) (off int, ok bool) {
+func (f *ByteQueue) place(n int) (off int, ok bool) {
 	if f.count == 0 {
 		return 0, len(f.buf) >= n
 	}
@@ -96,12 +96,12 @@ func (f *Frames) place(n int) (off int, ok bool) {
 // grow moves the frames, oldest first, to the start of a larger buffer
 // with room for n more bytes. It returns false when the buffer is already
 // as large as allowed.
-func (f *Frames) grow(n int) bool {
+func (f *ByteQueue) grow(n int) bool {
 	limit := max(f.maxBytes, n)
 	if len(f.buf) >= limit {
 		return false
 	}
-	size := max(2*len(f.buf), minFramesBuffer, f.bytes+n)
+	size := max(2*len(f.buf), minByteQueueBuffer, f.bytes+n)
 	size = min(size, max(limit, f.bytes+n))
 	buf := make([]byte, size)
 	off := 0
@@ -115,7 +115,7 @@ func (f *Frames) grow(n int) bool {
 	return true
 }
 
-func (f *Frames) growEnts() {
+func (f *ByteQueue) growEnts() {
 	size := max(2*len(f.ents), 64)
 	ents := make([]frameEnt, size)
 	for i := range f.count {
@@ -124,7 +124,7 @@ func (f *Frames) growEnts() {
 	f.ents, f.first = ents, 0
 }
 
-func (f *Frames) dropOldest() {
+func (f *ByteQueue) dropOldest() {
 	f.Pop(1)
 	f.drops++
 }
@@ -133,7 +133,7 @@ func (f *Frames) dropOldest() {
 // many as fit in limit bytes (at least one, whatever its size), and how
 // many frames that is; nothing if the queue is empty. The bytes stay valid
 // until the next Reserve, Pop or Free.
-func (f *Frames) Front(limit int) (b []byte, frames int) {
+func (f *ByteQueue) Front(limit int) (b []byte, frames int) {
 	if f.count == 0 {
 		return nil, 0
 	}
@@ -151,9 +151,9 @@ func (f *Frames) Front(limit int) (b []byte, frames int) {
 }
 
 // Pop removes the k oldest frames (k <= Len()), which the caller has used.
-func (f *Frames) Pop(k int) {
+func (f *ByteQueue) Pop(k int) {
 	if k > f.count {
-		panic("ring: Frames.Pop past the end")
+		panic("ring: ByteQueue.Pop past the end")
 	}
 	for range k {
 		f.bytes -= f.ents[f.first].n
@@ -164,20 +164,20 @@ func (f *Frames) Pop(k int) {
 
 // Free drops the buffers of an empty queue, so that a subscriber that has
 // caught up holds no memory for it. It does nothing if frames are queued.
-func (f *Frames) Free() {
+func (f *ByteQueue) Free() {
 	if f.count == 0 {
 		f.buf, f.ents, f.first, f.bytes = nil, nil, 0, 0
 	}
 }
 
 // Len is the number of queued frames.
-func (f *Frames) Len() int { return f.count }
+func (f *ByteQueue) Len() int { return f.count }
 
 // Bytes is the number of queued bytes.
-func (f *Frames) Bytes() int { return f.bytes }
+func (f *ByteQueue) Bytes() int { return f.bytes }
 
 // Drops is how many frames Reserve has dropped.
-func (f *Frames) Drops() uint64 { return f.drops }
+func (f *ByteQueue) Drops() uint64 { return f.drops }
 
 // Cap is the buffer's size in bytes, for memory accounting.
-func (f *Frames) Cap() int { return len(f.buf) }
+func (f *ByteQueue) Cap() int { return len(f.buf) }

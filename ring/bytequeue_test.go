@@ -7,7 +7,7 @@ import (
 )
 
 // reserveFrame appends a frame of n bytes filled with tag.
-func reserveFrame(f *Frames, n int, tag byte) int {
+func reserveFrame(f *ByteQueue, n int, tag byte) int {
 	dst, dropped := f.Reserve(n)
 	for i := range dst {
 		dst[i] = tag
@@ -16,7 +16,7 @@ func reserveFrame(f *Frames, n int, tag byte) int {
 }
 
 // drain pops every frame and returns them in order, one string each.
-func drain(t *testing.T, f *Frames) []string {
+func drain(t *testing.T, f *ByteQueue) []string {
 	t.Helper()
 	var out []string
 	for f.Len() > 0 {
@@ -30,8 +30,8 @@ func drain(t *testing.T, f *Frames) []string {
 	return out
 }
 
-func TestFramesEventBound(t *testing.T) {
-	f := NewFrames(3, 1<<20)
+func TestByteQueueEventBound(t *testing.T) {
+	f := NewByteQueue(3, 1<<20)
 	dropped := 0
 	for i := range 5 {
 		dropped += reserveFrame(f, 2, byte('a'+i))
@@ -44,8 +44,8 @@ func TestFramesEventBound(t *testing.T) {
 	}
 }
 
-func TestFramesByteBound(t *testing.T) {
-	f := NewFrames(100, 10)
+func TestByteQueueByteBound(t *testing.T) {
+	f := NewByteQueue(100, 10)
 	reserveFrame(f, 4, 'a')
 	reserveFrame(f, 4, 'b')
 	if d := reserveFrame(f, 4, 'c'); d != 1 {
@@ -62,8 +62,8 @@ func TestFramesByteBound(t *testing.T) {
 
 // Frames that do not fit before the end of the buffer start over at 0;
 // Front returns only runs that are back to back.
-func TestFramesWrap(t *testing.T) {
-	const n = minFramesBuffer / 4
+func TestByteQueueWrap(t *testing.T) {
+	const n = minByteQueueBuffer / 4
 	run := func(tags string) string {
 		var b []byte
 		for _, c := range []byte(tags) {
@@ -71,7 +71,7 @@ func TestFramesWrap(t *testing.T) {
 		}
 		return string(b)
 	}
-	f := NewFrames(100, minFramesBuffer)
+	f := NewByteQueue(100, minByteQueueBuffer)
 	for i := range 3 {
 		reserveFrame(f, n, byte('a'+i)) // [a b c _]
 	}
@@ -79,7 +79,7 @@ func TestFramesWrap(t *testing.T) {
 	if reserveFrame(f, n, 'd')+reserveFrame(f, n, 'e') != 0 { // d after c, e wraps: [e b c d]
 		t.Fatal("dropped a frame with room left")
 	}
-	if f.Cap() != minFramesBuffer {
+	if f.Cap() != minByteQueueBuffer {
 		t.Fatalf("Cap %d: grew instead of wrapping", f.Cap())
 	}
 	if b, k := f.Front(1 << 30); k != 3 || string(b) != run("bcd") {
@@ -94,7 +94,7 @@ func TestFramesWrap(t *testing.T) {
 	for _, c := range []byte("fgh") {
 		reserveFrame(f, n, c)
 	}
-	if d := reserveFrame(f, n, 'i'); d != 1 || f.Cap() != minFramesBuffer {
+	if d := reserveFrame(f, n, 'i'); d != 1 || f.Cap() != minByteQueueBuffer {
 		t.Fatalf("into a full buffer: dropped %d, Cap %d; want 1 and no growth", d, f.Cap())
 	}
 	if got := drain(t, f); len(got) != 2 || got[0] != run("fgh") || got[1] != run("i") {
@@ -103,8 +103,8 @@ func TestFramesWrap(t *testing.T) {
 }
 
 // Growing keeps every frame and the order.
-func TestFramesGrowKeepsOrder(t *testing.T) {
-	f := NewFrames(10000, 1<<22)
+func TestByteQueueGrowKeepsOrder(t *testing.T) {
+	f := NewByteQueue(10000, 1<<22)
 	var want []byte
 	for i := range 3000 {
 		n := 1 + i%300
@@ -129,8 +129,8 @@ func TestFramesGrowKeepsOrder(t *testing.T) {
 }
 
 // Front stops at limit bytes but always returns one frame.
-func TestFramesFrontLimit(t *testing.T) {
-	f := NewFrames(10, 1<<20)
+func TestByteQueueFrontLimit(t *testing.T) {
+	f := NewByteQueue(10, 1<<20)
 	reserveFrame(f, 100, 'a')
 	reserveFrame(f, 100, 'b')
 	if b, k := f.Front(150); k != 1 || len(b) != 100 {
@@ -144,8 +144,8 @@ func TestFramesFrontLimit(t *testing.T) {
 	}
 }
 
-func TestFramesFree(t *testing.T) {
-	f := NewFrames(10, 1<<20)
+func TestByteQueueFree(t *testing.T) {
+	f := NewByteQueue(10, 1<<20)
 	reserveFrame(f, 10, 'a')
 	f.Free()
 	if f.Cap() == 0 || f.Len() != 1 {
