@@ -7,8 +7,10 @@
 //	/subsz          JSON: the subscription index, its match cache, subscribers per pattern
 //	/debug/pprof/   the Go profiler
 //
-// The socket is created with its final mode (0600 by default) before it
-// appears at its path, so no other user can connect in between.
+// The socket file follows the bus socket's rules (engine/sockfile): it has
+// its final mode (0600 by default) before it appears at its path, so no
+// other user can connect in between; "<path>.lock" is held while it
+// serves; a stale socket is replaced and a live one refused.
 package admin
 
 import (
@@ -20,17 +22,15 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/pprof"
-	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
 
 	"busd/engine"
+	"busd/engine/sockfile"
 	"busd/trie"
 )
 
@@ -64,15 +64,14 @@ type Options struct {
 
 // Server is a listening admin endpoint.
 type Server struct {
-	path string
-	ln   net.Listener
-	fi   fs.FileInfo // the socket file this server created
+	sock *sockfile.Socket
 	http *http.Server
 }
 
 // Listen creates the admin socket at opts.Path. A stale socket file left by
-// a crash is removed; a live server there is ErrInUse; a path that exists
-// and is not a socket is an error (it is never removed).
+// a crash is removed; a live server there (or one holding its lock) is
+// ErrInUse; a path that exists and is not a socket is an error (it is never
+// removed).
 func Listen(src Source, opts Options) (*Server, error) {
 	if opts.Path == "" {
 		return nil, errors.New("admin socket path is empty")
@@ -84,17 +83,15 @@ func Listen(src Source, opts Options) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if err := clearStale(opts.Path); err != nil {
-		return nil, err
+	sock, err := sockfile.Claim(opts.Path, sockfile.Options{Mode: opts.Mode, Lock: true})
+	if errors.Is(err, sockfile.ErrInUse) {
+		return nil, fmt.Errorf("%w: %w", ErrInUse, err)
 	}
-	ln, fi, err := listenWithMode(opts.Path, opts.Mode)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("admin socket: %w", err)
 	}
 	s := &Server{
-		path: opts.Path,
-		ln:   ln,
-		fi:   fi,
+		sock: sock,
 		http: &http.Server{
 			Handler:           Handler(src, opts.Version),
 			ReadHeaderTimeout: 10 * time.Second,
@@ -105,11 +102,11 @@ func Listen(src Source, opts Options) (*Server, error) {
 }
 
 // Path is the socket path.
-func (s *Server) Path() string { return s.path }
+func (s *Server) Path() string { return s.sock.Path() }
 
 // Serve answers requests until Shutdown; it then returns nil.
 func (s *Server) Serve() error {
-	err := s.http.Serve(s.ln)
+	err := s.http.Serve(s.sock.Listener())
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
@@ -123,81 +120,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if err != nil {
 		s.http.Close()
 	}
-	s.ln.Close()
-	if fi, statErr := os.Lstat(s.path); statErr == nil && os.SameFile(fi, s.fi) {
-		_ = os.Remove(s.path)
-	}
+	s.sock.Release()
 	return err
-}
-
-// clearStale removes a socket file nobody answers on.
-func clearStale(path string) error {
-	fi, err := os.Lstat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("admin socket: %w", err)
-	}
-	if fi.Mode().Type() != fs.ModeSocket {
-		return fmt.Errorf("admin socket path %s exists and is not a socket", path)
-	}
-	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
-		c.Close()
-		return fmt.Errorf("%s: %w", path, ErrInUse)
-	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("removing stale admin socket: %w", err)
-	}
-	return nil
-}
-
-// maxSocketPath is the longest path a UNIX socket address holds on Linux.
-const maxSocketPath = 107
-
-// listenWithMode binds the socket in a private directory beside path,
-// applies mode, then renames it into place: the socket never exists at
-// path with the umask's mode.
-func listenWithMode(path string, mode fs.FileMode) (net.Listener, fs.FileInfo, error) {
-	dir := filepath.Dir(path)
-	if st, err := os.Stat(dir); err != nil {
-		return nil, nil, fmt.Errorf("admin socket directory %s: %w", dir, err)
-	} else if !st.IsDir() {
-		return nil, nil, fmt.Errorf("admin socket directory %s is not a directory", dir)
-	}
-	tmpDir, err := os.MkdirTemp(dir, ".adm")
-	if err != nil {
-		return nil, nil, fmt.Errorf("admin socket: %w", err)
-	}
-	defer os.RemoveAll(tmpDir)
-	tmp := filepath.Join(tmpDir, "s")
-	if len(tmp) > maxSocketPath && len(path) <= maxSocketPath {
-		// The detour does not fit a socket address: bind in place and
-		// chmod at once (the umask's mode shows for an instant).
-		tmp = path
-	}
-	ln, err := net.Listen("unix", tmp)
-	if err != nil {
-		return nil, nil, fmt.Errorf("admin socket: %w", err)
-	}
-	ln.(*net.UnixListener).SetUnlinkOnClose(false) // the file moves; Shutdown removes it
-	fail := func(err error) (net.Listener, fs.FileInfo, error) {
-		ln.Close()
-		return nil, nil, fmt.Errorf("admin socket: %w", err)
-	}
-	if err := os.Chmod(tmp, mode); err != nil {
-		return fail(err)
-	}
-	if tmp != path {
-		if err := os.Rename(tmp, path); err != nil {
-			return fail(err)
-		}
-	}
-	fi, err := os.Lstat(path)
-	if err != nil {
-		return fail(err)
-	}
-	return ln, fi, nil
 }
 
 // Handler is the admin endpoints' mux (what Listen serves).

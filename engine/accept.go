@@ -25,18 +25,6 @@ import (
 // (OnOpen has refused or kept it) before accepting the next one, and backs
 // off and retries when accept fails.
 
-// listenSocket binds the daemon's listener at path, which claimSocket has
-// cleared.
-func listenSocket(path string) (*net.UnixListener, error) {
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", path, err)
-	}
-	// socketFile removes the path at exit, once, and only if it is ours.
-	ln.SetUnlinkOnClose(false)
-	return ln, nil
-}
-
 // acceptRetry is the pause after a failed accept (the connection waits in
 // the listen backlog meanwhile).
 const acceptRetry = 10 * time.Millisecond

@@ -14,9 +14,11 @@ import (
 type Config struct {
 	// Socket is the resolved UNIX socket path (see cmd/busd for the rules).
 	Socket string
-	// Group is chgrp'ed onto the socket after binding, best effort.
+	// Group is given to the socket file before it appears at its path,
+	// best effort (engine/sockfile).
 	Group string
-	// SocketMode is applied to the socket file after binding.
+	// SocketMode is the socket file's mode, in place before it appears at
+	// its path.
 	SocketMode uint32
 	// Heartbeat is the period of system.bus.health events; 0 disables them.
 	Heartbeat time.Duration

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -14,11 +15,16 @@ import (
 	"github.com/panjf2000/gnet/v2"
 	"github.com/puzpuzpuz/xsync/v3"
 
+	"busd/engine/sockfile"
 	"busd/trie"
 )
 
 // ErrAlreadyRunning is returned by Run when a live daemon already holds or
-// answers on the socket path.
+// answers on the socket path. Two daemons starting on one path would race to
+// remove each other's socket, so Run takes an exclusive flock on
+// "<socket>.lock" for the daemon's life (the kernel drops it if the process
+// dies), and refuses as well when a server answers on the path without
+// taking the lock (the daemon busd replaces).
 var ErrAlreadyRunning = errors.New("another busd is already serving this socket")
 
 // Server is one busd daemon: a gnet engine on a UNIX socket, the
@@ -76,26 +82,26 @@ func New(cfg Config) (*Server, error) {
 // error wrapping ErrAlreadyRunning when a live daemon holds the path.
 func (s *Server) Run(ready func()) error {
 	defer close(s.done)
-	sf, err := claimSocket(s.cfg.Socket)
-	if err != nil {
-		return err
-	}
-	defer sf.release()
 	// The daemon's own listener holds the path from here on: a client that
 	// connects before the event loops run waits in the listen backlog
 	// instead of finding no socket (accept.go).
-	ln, err := listenSocket(s.cfg.Socket)
+	sock, err := sockfile.Claim(s.cfg.Socket, sockfile.Options{
+		Mode:  fs.FileMode(s.cfg.SocketMode),
+		Group: s.cfg.Group,
+		// The lock and the connect probe: see ErrAlreadyRunning.
+		Lock: true,
+	})
+	if errors.Is(err, sockfile.ErrInUse) {
+		return fmt.Errorf("%w: %w", ErrAlreadyRunning, err)
+	}
 	if err != nil {
 		return err
 	}
-	groupErr, err := sf.setAccess(s.cfg.SocketMode, s.cfg.Group)
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	if groupErr != nil {
+	defer sock.Release()
+	if groupErr := sock.GroupErr(); groupErr != nil {
 		s.cfg.Logger.Warn("socket group not applied", "group", s.cfg.Group, "err", groupErr)
 	}
+	ln := sock.Listener()
 	s.mu.Lock()
 	s.ln = ln
 	s.mu.Unlock()

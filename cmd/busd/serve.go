@@ -11,7 +11,6 @@ import (
 	"math"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
@@ -160,14 +159,6 @@ func runServe(args []string, env func(string) string, stdout, stderr io.Writer) 
 	socket, err := resolveSocket(systemSocketSources(o.socket, env), true)
 	if err != nil {
 		fmt.Fprintf(stderr, "busd: %v\n", err)
-		return exitFailure
-	}
-	dir := filepath.Dir(socket)
-	if fi, err := os.Stat(dir); err != nil {
-		fmt.Fprintf(stderr, "busd: cannot serve %s: directory %s does not exist\n", socket, dir)
-		return exitFailure
-	} else if !fi.IsDir() {
-		fmt.Fprintf(stderr, "busd: cannot serve %s: %s is not a directory\n", socket, dir)
 		return exitFailure
 	}
 
