@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"busd/codec"
 )
 
@@ -61,25 +63,73 @@ func DefaultConfig() Config {
 	}
 }
 
+// The bounds of the settings. Validate checks them, and cmd/busd's flags
+// check the same constants while parsing, so that a bad value is refused
+// naming the flag or variable it came from.
+const (
+	MinRingEvents = 1
+	// MinRingBytes: a queue must hold at least one largest event.
+	MinRingBytes = codec.MaxEventFrame
+	MinHighWater = 4 << 10
+	MinLoops     = 1
+	MinMaxConns  = 1
+)
+
 // Validate reports the first setting that cannot work.
 func (c *Config) Validate() error {
 	switch {
 	case c.Socket == "":
 		return errors.New("socket path is empty")
-	case c.RingEvents < 1:
-		return fmt.Errorf("ring events %d: must be at least 1", c.RingEvents)
-	case c.RingBytes < codec.MaxEventFrame:
-		return fmt.Errorf("ring bytes %d: must hold at least one largest event (%d bytes)", c.RingBytes, codec.MaxEventFrame)
-	case c.HighWater < 4096:
-		return fmt.Errorf("high-water mark %d: must be at least 4096", c.HighWater)
-	case c.Loops < 1:
-		return fmt.Errorf("event loops %d: must be at least 1", c.Loops)
-	case c.MaxConns < 1:
-		return fmt.Errorf("max connections %d: must be at least 1", c.MaxConns)
+	case c.RingEvents < MinRingEvents:
+		return fmt.Errorf("ring events %d: must be at least %d", c.RingEvents, MinRingEvents)
+	case c.RingBytes < MinRingBytes:
+		return fmt.Errorf("ring bytes %d: must hold at least one largest event (%d bytes)", c.RingBytes, MinRingBytes)
+	case c.HighWater < MinHighWater:
+		return fmt.Errorf("high-water mark %d: must be at least %d", c.HighWater, MinHighWater)
+	case c.Loops < MinLoops:
+		return fmt.Errorf("event loops %d: must be at least %d", c.Loops, MinLoops)
+	case c.MaxConns < MinMaxConns:
+		return fmt.Errorf("max connections %d: must be at least %d", c.MaxConns, MinMaxConns)
 	case c.Heartbeat < 0:
 		return fmt.Errorf("heartbeat %v: must not be negative", c.Heartbeat)
 	case c.Logger == nil:
 		return errors.New("logger is nil")
 	}
 	return nil
+}
+
+// The open-files budget. gnet stops its whole engine when accept fails with
+// EMFILE, and a connection the daemon cannot refuse in time waits in the
+// backlog, so connections must never exhaust the soft RLIMIT_NOFILE.
+const (
+	// fdHeadroom is how many descriptors under the soft limit a connection
+	// may not take (nearFileLimit, checked at every accept): room for the
+	// accept loop (an accepted connection and gnet's duplicate of it) and
+	// the daemon's own files, so that a flood is refused at once instead
+	// of waiting in the backlog for descriptors.
+	fdHeadroom = 16
+	// ownFDs is a budget for the descriptors the daemon holds besides
+	// connections: listeners, lock files, an epoll and an eventfd per
+	// loop, logs, sd_notify. TestHardeningFloodUnderLowFileLimit logs how
+	// many an idle daemon holds.
+	ownFDs = 48
+	// FDReserve is how many descriptors under the soft limit the
+	// connection cap leaves free (FitMaxConns). It covers the daemon's own
+	// descriptors and fdHeadroom, so that MaxConns, not the limit, is what
+	// refuses the connections of a flood.
+	FDReserve = ownFDs + fdHeadroom
+)
+
+// FitMaxConns returns the connection cap that leaves FDReserve descriptors
+// free under the soft open-files limit nofile, and whether it had to lower
+// maxConns to do so.
+func FitMaxConns(maxConns int, nofile uint64) (int, bool) {
+	if nofile == unix.RLIM_INFINITY || nofile >= uint64(maxConns)+FDReserve {
+		return maxConns, false
+	}
+	fit := 1
+	if nofile > FDReserve+1 {
+		fit = int(nofile - FDReserve)
+	}
+	return fit, true
 }

@@ -216,15 +216,8 @@ const (
 	maxBacklogTick = 32 * time.Millisecond
 )
 
-// fdHeadroom is how many descriptors under the soft RLIMIT_NOFILE a
-// connection may not take: room for the accept loop (an accepted
-// connection and gnet's duplicate of it) and the daemon's own files, so
-// that a flood is refused at once instead of waiting in the backlog for
-// descriptors.
-const fdHeadroom = 16
-
 // nearFileLimit reports whether a connection on descriptor fd leaves too
-// little headroom under the open-files limit, read at every call because
+// little headroom (fdHeadroom, config.go) under the open-files limit, read at every call because
 // it may be lowered while the daemon runs. Descriptors are allocated lowest
 // first, so fd is at least the number of descriptors in use.
 func nearFileLimit(fd int) (limit uint64, near bool) {

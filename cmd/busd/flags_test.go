@@ -269,29 +269,6 @@ func TestBuildInfoString(t *testing.T) {
 	}
 }
 
-func TestFitMaxConns(t *testing.T) {
-	tests := []struct {
-		max     int
-		nofile  uint64
-		want    int
-		lowered bool
-	}{
-		{4096, 65536, 4096, false},
-		{4096, 4096 + 64, 4096, false},
-		{4096, 4096 + 63, 4095, true},
-		{4096, 1024, 960, true},
-		{4096, 64, 1, true},
-		{4096, 10, 1, true},
-		{4096, ^uint64(0), 4096, false},
-	}
-	for _, tc := range tests {
-		got, lowered := fitMaxConns(tc.max, tc.nofile)
-		if got != tc.want || lowered != tc.lowered {
-			t.Errorf("fitMaxConns(%d, %d) = %d, %v; want %d, %v", tc.max, tc.nofile, got, lowered, tc.want, tc.lowered)
-		}
-	}
-}
-
 func TestRaiseNoFile(t *testing.T) {
 	n := raiseNoFile(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if n < 64 {

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"busd/codec"
+	"busd/engine"
 )
 
 // raiseTestNoFile lifts this test process's soft RLIMIT_NOFILE to the hard
@@ -228,7 +229,7 @@ func TestHardeningFloodUnderLowFileLimit(t *testing.T) {
 	t.Logf("limit %d: %d connections kept, %d refused; daemon descriptors %d idle, %d flooded", nofile, open, closed, base, peak)
 	d.alive(t)
 	hp.exchange(t, 100)
-	if maxConns := nofile - fdReserve; open != maxConns-2 {
+	if maxConns := nofile - engine.FDReserve; open != maxConns-2 {
 		t.Errorf("%d flood connections kept, want %d (max-conns %d, minus the healthy pair)", open, maxConns-2, maxConns)
 	}
 	if peak >= nofile {

@@ -20,18 +20,12 @@ import (
 	"golang.org/x/sys/unix"
 
 	"busd/admin"
-	"busd/codec"
 	"busd/engine"
 )
 
 const (
 	// shutdownTimeout bounds srv.Shutdown after SIGTERM/SIGINT.
 	shutdownTimeout = 5 * time.Second
-	// fdReserve is how many descriptors beyond the connection cap the
-	// process keeps for itself (listener, epoll, eventfds, lock file, logs,
-	// sd_notify). gnet stops its whole engine when accept fails with
-	// EMFILE, so the cap must never let connections exhaust the limit.
-	fdReserve = 64
 )
 
 // serveOptions are the daemon's settings after flags and environment.
@@ -84,11 +78,11 @@ func parseServe(args []string, env func(string) string, stdout io.Writer) (*serv
 	o := &serveOptions{
 		group:        d.Group,
 		heartbeat:    durationValue(d.Heartbeat),
-		ringEvents:   intValue{n: d.RingEvents, min: 1},
-		ringBytes:    sizeValue{n: d.RingBytes, min: codec.MaxEventFrame},
-		highWater:    sizeValue{n: d.HighWater, min: 4096},
-		loops:        intValue{n: d.Loops, min: 1},
-		maxConns:     intValue{n: d.MaxConns, min: 1},
+		ringEvents:   intValue{n: d.RingEvents, min: engine.MinRingEvents},
+		ringBytes:    sizeValue{n: d.RingBytes, min: engine.MinRingBytes},
+		highWater:    sizeValue{n: d.HighWater, min: engine.MinHighWater},
+		loops:        intValue{n: d.Loops, min: engine.MinLoops},
+		maxConns:     intValue{n: d.MaxConns, min: engine.MinMaxConns},
 		validateJSON: boolValue(d.ValidateJSON),
 		logLevel:     levelValue(slog.LevelInfo),
 		logFormat:    "text",
@@ -172,14 +166,10 @@ func runServe(args []string, env func(string) string, stdout, stderr io.Writer) 
 		log.Info("systemd watchdog enabled", "timeout", every.String(), "ping_every", (every / 2).String())
 	}
 	nofile := raiseNoFile(log)
-	if fit, lowered := fitMaxConns(cfg.MaxConns, nofile); lowered {
+	if fit, lowered := engine.FitMaxConns(cfg.MaxConns, nofile); lowered {
 		log.Warn("open-files limit too low for max-conns; lowering max-conns",
-			"max_conns", cfg.MaxConns, "effective_max_conns", fit, "nofile", nofile, "reserve", fdReserve)
+			"max_conns", cfg.MaxConns, "effective_max_conns", fit, "nofile", nofile, "reserve", engine.FDReserve)
 		cfg.MaxConns = fit
-	}
-	if err := cfg.Validate(); err != nil {
-		fmt.Fprintf(stderr, "busd: invalid configuration: %v\n", err)
-		return exitUsage
 	}
 
 	bi := readBuildInfo()
@@ -198,7 +188,7 @@ func runServe(args []string, env func(string) string, stdout, stderr io.Writer) 
 		"nofile", nofile,
 	)
 
-	srv, err := engine.New(cfg)
+	srv, err := engine.New(cfg) // validates cfg, once
 	if err != nil {
 		fmt.Fprintf(stderr, "busd: invalid configuration: %v\n", err)
 		return exitUsage
@@ -371,17 +361,4 @@ func raiseNoFile(log *slog.Logger) uint64 {
 		}
 	}
 	return lim.Cur
-}
-
-// fitMaxConns returns the connection cap that leaves fdReserve descriptors
-// free under the soft limit nofile, and whether it had to lower maxConns.
-func fitMaxConns(maxConns int, nofile uint64) (int, bool) {
-	if nofile == unix.RLIM_INFINITY || nofile >= uint64(maxConns)+fdReserve {
-		return maxConns, false
-	}
-	fit := 1
-	if nofile > fdReserve+1 {
-		fit = int(nofile - fdReserve)
-	}
-	return fit, true
 }
