@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -524,6 +525,40 @@ func TestE2ELowFileLimit(t *testing.T) {
 	waitSocket(t, d, path)
 	if s := d.stderr.String(); !strings.Contains(s, "effective_max_conns=136") || !strings.Contains(s, "max_conns=136") {
 		t.Errorf("no lowered max-conns in the log:\n%s", s)
+	}
+	d.signal(t, syscall.SIGTERM)
+	if code := d.wait(t, 10*time.Second); code != 0 {
+		t.Errorf("exit code %d", code)
+	}
+}
+
+// The daemon relies on the Go runtime to raise the soft open-files limit
+// at start-up (openFilesLimit only reads it): started with a low soft limit
+// under a higher hard one, it reports the hard limit less one.
+func TestE2ERuntimeRaisesFileLimit(t *testing.T) {
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh to lower the soft limit with")
+	}
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	nrOpen, err := os.ReadFile("/proc/sys/fs/nr_open")
+	if err != nil {
+		t.Skipf("cannot read fs.nr_open: %v", err)
+	}
+	if max, _ := strconv.ParseUint(strings.TrimSpace(string(nrOpen)), 10, 64); lim.Max > max || lim.Max < 300 {
+		t.Skipf("hard limit %d: the runtime cannot raise to it (fs.nr_open %d) or it is too low to tell", lim.Max, max)
+	}
+	path := filepath.Join(shortTempDir(t), "bus.sock")
+	d := startCmd(t, exec.Command(sh, "-c", `ulimit -S -n 200 && exec "$0" "$@"`, busdBin, "--socket", path), cleanEnv(t))
+	waitSocket(t, d, path)
+	if want := fmt.Sprintf("nofile=%d", lim.Max-1); !strings.Contains(d.stderr.String(), want) {
+		t.Errorf("log does not report %s (soft limit 200, hard %d):\n%s", want, lim.Max, d.stderr.String())
 	}
 	d.signal(t, syscall.SIGTERM)
 	if code := d.wait(t, 10*time.Second); code != 0 {

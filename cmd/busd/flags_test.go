@@ -269,13 +269,6 @@ func TestBuildInfoString(t *testing.T) {
 	}
 }
 
-func TestRaiseNoFile(t *testing.T) {
-	n := raiseNoFile(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if n < 64 {
-		t.Errorf("soft limit after raising: %d", n)
-	}
-}
-
 func TestNewLogger(t *testing.T) {
 	var buf bytes.Buffer
 	log := newLogger(&buf, "json", levelValue(slog.LevelWarn))

@@ -165,7 +165,7 @@ func runServe(args []string, env func(string) string, stdout, stderr io.Writer) 
 		cfg.OnTick = newWatchdog(every/2, time.Now, func() { notify(log, daemon.SdNotifyWatchdog) })
 		log.Info("systemd watchdog enabled", "timeout", every.String(), "ping_every", (every / 2).String())
 	}
-	nofile := raiseNoFile(log)
+	nofile := openFilesLimit(log)
 	if fit, lowered := engine.FitMaxConns(cfg.MaxConns, nofile); lowered {
 		log.Warn("open-files limit too low for max-conns; lowering max-conns",
 			"max_conns", cfg.MaxConns, "effective_max_conns", fit, "nofile", nofile, "reserve", engine.FDReserve)
@@ -343,22 +343,16 @@ func notify(log *slog.Logger, state string) {
 	}
 }
 
-// raiseNoFile lifts the soft RLIMIT_NOFILE to the hard limit and returns the
-// soft limit in effect afterwards.
-func raiseNoFile(log *slog.Logger) uint64 {
+// openFilesLimit is the soft RLIMIT_NOFILE. It is read, not raised: since
+// Go 1.19 the runtime itself raises the soft limit (to the hard limit less
+// one) when the process starts, on Linux, so there is nothing left to lift.
+// If that raise failed (a hard limit above fs.nr_open, a seccomp filter),
+// raising again here would fail the same way.
+func openFilesLimit(log *slog.Logger) uint64 {
 	var lim unix.Rlimit
 	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
 		log.Warn("cannot read the open-files limit", "err", err)
 		return math.MaxUint64
-	}
-	if lim.Cur < lim.Max {
-		want := lim
-		want.Cur = lim.Max
-		if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &want); err != nil {
-			log.Warn("cannot raise the open-files limit", "soft", lim.Cur, "hard", lim.Max, "err", err)
-		} else {
-			lim = want
-		}
 	}
 	return lim.Cur
 }
