@@ -17,6 +17,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"busd/client"
 	"busd/codec"
@@ -78,16 +79,30 @@ func dialBus(path, name string, reconnect bool, log *slog.Logger) (*client.Clien
 	return c, nil
 }
 
-// checkObject accepts exactly one JSON object with optional whitespace.
+// checkObject accepts what the daemon accepts as a body: exactly one JSON
+// object, valid UTF-8 throughout, with optional whitespace around it. It
+// uses the daemon's own validator, so that pub refuses, with a reason, what
+// the daemon would close the connection for.
 func checkObject(body []byte) error {
 	if len(body) > codec.MaxBody {
 		return usageErrorf("body is %d bytes; at most %d are allowed", len(body), codec.MaxBody)
 	}
-	trimmed := bytes.TrimLeft(body, " \t\r\n")
-	if len(trimmed) == 0 || trimmed[0] != '{' || !json.Valid(body) {
-		return usageErrorf("body is not one JSON object: %s", body)
+	if codec.ValidJSONObject(body) {
+		return nil
 	}
-	return nil
+	if !utf8.Valid(body) {
+		return usageErrorf("body is not valid UTF-8, which JSON must be: %q", clip(body))
+	}
+	return usageErrorf("body is not one JSON object: %s", clip(body))
+}
+
+// clip shortens a rejected body for an error line.
+func clip(b []byte) []byte {
+	const max = 200
+	if len(b) <= max {
+		return b
+	}
+	return append(b[:max:max], "..."...)
 }
 
 const pubSynopsis = `busd pub [flags] TOPIC [JSON]

@@ -406,6 +406,9 @@ func TestClientUsageErrors(t *testing.T) {
 		{[]string{"pub", "a", `{"a":1} {"b":2}`}, "JSON object"},
 		{[]string{"pub", "a", `{"a":NaN}`}, "JSON object"},
 		{[]string{"pub", "a", "   "}, "JSON object"},
+		{[]string{"pub", "a", "{\"a\":\"\xff\"}"}, "UTF-8"},
+		{[]string{"pub", "a", "{\"a\":\"\xed\xa0\x80\"}"}, "UTF-8"}, // an encoded surrogate
+		{[]string{"pub", "a", "{\"a\":" + strings.Repeat("[", codec.MaxJSONDepth) + strings.Repeat("]", codec.MaxJSONDepth) + "}"}, "JSON object"}, // too deep
 		{[]string{"pub", "a", "{" + strings.Repeat(" ", codec.MaxBody) + "}"}, "at most"},
 		{[]string{"pub", "a", strings.Repeat("x", 5000)}, "JSON object"},
 		{[]string{"pub", strings.Repeat("x", 5000)}, "longer than"},
