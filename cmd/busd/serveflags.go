@@ -1,0 +1,115 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"io"
+	"log/slog"
+	"time"
+
+	"busd/admin"
+	"busd/engine"
+)
+
+// serveOptions are the daemon's settings after flags and environment.
+type serveOptions struct {
+	socket       string
+	group        string
+	heartbeat    durationValue
+	ringEvents   intValue
+	ringBytes    sizeValue
+	highWater    sizeValue
+	loops        intValue
+	maxConns     intValue
+	validateJSON boolValue
+	logLevel     levelValue
+	logFormat    formatValue
+	adminSocket  string
+	adminMode    modeValue
+	version      bool
+}
+
+// serveEnv maps each daemon flag to its environment variable. --socket's
+// variable (DECNET_BUS_SOCKET) is applied by the socket rules instead.
+var serveEnv = map[string]string{
+	"group":         "BUSD_GROUP",
+	"heartbeat":     "BUSD_HEARTBEAT",
+	"ring-events":   "BUSD_RING_EVENTS",
+	"ring-bytes":    "BUSD_RING_BYTES",
+	"high-water":    "BUSD_HIGH_WATER",
+	"loops":         "BUSD_LOOPS",
+	"max-conns":     "BUSD_MAX_CONNS",
+	"validate-json": "BUSD_VALIDATE_JSON",
+	"log-level":     "BUSD_LOG_LEVEL",
+	"log-format":    "BUSD_LOG_FORMAT",
+	"admin-socket":  adminSocketEnv,
+	"admin-mode":    "BUSD_ADMIN_MODE",
+}
+
+// serveHelpEnv is serveEnv plus the socket variable, for the help text.
+func serveHelpEnv() map[string]string {
+	m := map[string]string{"socket": socketEnv}
+	for k, v := range serveEnv {
+		m[k] = v
+	}
+	return m
+}
+
+// parseServe reads the daemon's flags and environment.
+func parseServe(args []string, env func(string) string, stdout io.Writer) (*serveOptions, error) {
+	d := engine.DefaultConfig()
+	o := &serveOptions{
+		group:        d.Group,
+		heartbeat:    durationValue(d.Heartbeat),
+		ringEvents:   intValue{n: d.RingEvents, min: engine.MinRingEvents},
+		ringBytes:    sizeValue{n: d.RingBytes, min: engine.MinRingBytes},
+		highWater:    sizeValue{n: d.HighWater, min: engine.MinHighWater},
+		loops:        intValue{n: d.Loops, min: engine.MinLoops},
+		maxConns:     intValue{n: d.MaxConns, min: engine.MinMaxConns},
+		validateJSON: boolValue(d.ValidateJSON),
+		logLevel:     levelValue(slog.LevelInfo),
+		logFormat:    "text",
+		adminMode:    modeValue(admin.DefaultMode),
+	}
+	fs := flag.NewFlagSet("busd serve", flag.ContinueOnError)
+	fs.StringVar(&o.socket, "socket", "", socketUsage)
+	fs.StringVar(&o.group, "group", o.group, "`group` given to the socket file, best effort")
+	fs.Var(&o.heartbeat, "heartbeat", "system.bus.health `period`: a duration (10s, 500ms) or seconds; 0 disables")
+	fs.Var(&o.ringEvents, "ring-events", "per-subscriber queue bound in `events`")
+	fs.Var(&o.ringBytes, "ring-bytes", "per-subscriber queue bound in `bytes` (suffixes KiB, MiB, GiB)")
+	fs.Var(&o.highWater, "high-water", "per-subscriber `bytes` handed to the kernel before queueing (suffixes KiB, MiB)")
+	fs.Var(&o.loops, "loops", "`number` of event loops")
+	fs.Var(&o.maxConns, "max-conns", "`maximum` concurrent client connections (lowered to fit the open-files limit)")
+	fs.Var(&o.validateJSON, "validate-json", "check that every non-empty PUB body is one JSON object")
+	fs.Var(&o.logLevel, "log-level", "log `level`: debug, info, warn or error")
+	fs.Var(&o.logFormat, "log-format", "log `format`: text or json")
+	fs.StringVar(&o.adminSocket, "admin-socket", "", "serve /metrics, /connz, /subsz, /statsz and /debug/pprof/ over HTTP on a second UNIX socket at this `path` (off when empty)")
+	fs.Var(&o.adminMode, "admin-mode", "file `mode` of the admin socket, octal")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	err := parseFlags(fs, serveEnv, serveHelpEnv(), args, env, stdout, "busd [serve] [flags]")
+	if o.version && !errors.Is(err, flag.ErrHelp) {
+		return o, nil // --version needs nothing else to be valid
+	}
+	if err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, usageErrorf("unexpected argument %q", fs.Arg(0))
+	}
+	return o, nil
+}
+
+// config turns the options into an engine configuration (Socket and Logger
+// are filled by the caller).
+func (o *serveOptions) config() engine.Config {
+	cfg := engine.DefaultConfig()
+	cfg.Group = o.group
+	cfg.Heartbeat = time.Duration(o.heartbeat)
+	cfg.RingEvents = o.ringEvents.n
+	cfg.RingBytes = o.ringBytes.n
+	cfg.HighWater = o.highWater.n
+	cfg.Loops = o.loops.n
+	cfg.MaxConns = o.maxConns.n
+	cfg.ValidateJSON = bool(o.validateJSON)
+	return cfg
+}
