@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"flag"
 	"io"
 	"net"
 	"os"
@@ -13,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"busd/codec"
 )
@@ -446,7 +447,7 @@ func TestInterspersedFlags(t *testing.T) {
 		{nil, nil},
 	} {
 		fs := flagSetWithType()
-		got, err := parseArgs(fs, tc.args, true)
+		got, err := parseArgs(fs, tc.args)
 		if err != nil || strings.Join(got, "|") != strings.Join(tc.want, "|") {
 			t.Errorf("%q: %q, %v; want %q", tc.args, got, err, tc.want)
 		}
@@ -469,8 +470,8 @@ func TestFormatHelpers(t *testing.T) {
 	}
 }
 
-func flagSetWithType() *flag.FlagSet {
-	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+func flagSetWithType() *pflag.FlagSet {
+	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.String("type", "", "")
 	return fs

@@ -6,13 +6,14 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
 	"syscall"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"busd/client"
 )
@@ -25,17 +26,14 @@ type clientFlags struct {
 	name   string
 }
 
-func (cf *clientFlags) register(fs *flag.FlagSet, defaultName string) {
-	cf.name = defaultName
-	fs.StringVar(&cf.socket, "socket", "", socketUsage)
-	fs.StringVar(&cf.name, "name", defaultName, "client `name` sent in HELLO (shown by busd stats)")
-}
-
-// parseClientFlags parses a client command's flags (interspersed with its
-// arguments) and resolves the socket path. --socket's variable is applied by
-// the socket rules, not as a flag.
-func parseClientFlags(fs *flag.FlagSet, args []string, env func(string) string, stdout io.Writer, synopsis string) ([]string, error) {
-	return parseFlagsArgs(fs, nil, map[string]string{"socket": socketEnv}, args, env, stdout, synopsis, true)
+// newClientCommandLine returns the command line of a client command, with
+// the flags every client command has. --socket's variable is applied by the
+// socket rules, not as a flag.
+func newClientCommandLine(name, synopsis, defaultName string, cf *clientFlags) *commandLine {
+	cl := newCommandLine(name, synopsis, nil, map[string]string{"socket": socketEnv})
+	cl.fs.StringVar(&cf.socket, "socket", "", socketUsage)
+	cl.fs.StringVar(&cf.name, "name", defaultName, "client `name` sent in HELLO (shown by busd stats)")
+	return cl
 }
 
 // resolveClientSocket applies the socket rules for a client (which never
@@ -77,7 +75,7 @@ func dialBus(path, name string, reconnect bool, log *slog.Logger) (*client.Clien
 // -h, 1 otherwise.
 func clientExit(err error, stderr io.Writer, cmd string) int {
 	var ue *usageError
-	if errors.Is(err, flag.ErrHelp) || errors.As(err, &ue) {
+	if errors.Is(err, pflag.ErrHelp) || errors.As(err, &ue) {
 		return exitCodeFor(err, stderr, cmd)
 	}
 	fmt.Fprintf(stderr, "busd: %v\n", err)

@@ -565,3 +565,24 @@ func TestE2ERuntimeRaisesFileLimit(t *testing.T) {
 		t.Errorf("exit code %d", code)
 	}
 }
+
+// A daemon configured by a file alone: its socket and settings come from
+// BUSD_CONFIG's file.
+func TestE2EConfigFile(t *testing.T) {
+	dir := shortTempDir(t)
+	path := filepath.Join(dir, "cfg.sock")
+	config := filepath.Join(dir, "busd.toml")
+	text := fmt.Sprintf("socket = %q\nlog-format = \"json\"\nmax-conns = 77\n", path)
+	if err := os.WriteFile(config, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := start(t, cleanEnv(t, "BUSD_CONFIG="+config))
+	waitSocket(t, d, path)
+	if s := d.stderr.String(); !strings.Contains(s, `"max_conns":77`) {
+		t.Errorf("settings from the file not in the start-up log:\n%s", s)
+	}
+	d.signal(t, syscall.SIGTERM)
+	if code := d.wait(t, 10*time.Second); code != 0 {
+		t.Errorf("exit code %d", code)
+	}
+}

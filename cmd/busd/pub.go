@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -50,9 +49,9 @@ envelope {"v": 1, "id", "topic", "type", "ts", "payload"} on TOPIC. With
 non-empty line of standard input is one event.`
 
 func runPub(args []string, env func(string) string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("busd pub", flag.ContinueOnError)
 	var cf clientFlags
-	cf.register(fs, "busd-pub")
+	cl := newClientCommandLine("busd pub", pubSynopsis, "busd-pub", &cf)
+	fs := cl.fs
 	var (
 		typ       string
 		count     = intValue{n: 1, min: 1}
@@ -63,7 +62,7 @@ func runPub(args []string, env func(string) string, stdout, stderr io.Writer) in
 	fs.Var(&count, "count", "publish the event this many `times`")
 	fs.BoolVar(&fromStdin, "stdin", false, "read events from standard input, one JSON object per line")
 	fs.BoolVar(&raw, "raw", false, "send JSON as the whole event body instead of the payload of a new envelope")
-	rest, err := parseClientFlags(fs, args, env, stdout, pubSynopsis)
+	rest, err := cl.parse(args, env, stdout)
 	if err != nil {
 		return clientExit(err, stderr, "pub")
 	}

@@ -39,7 +39,9 @@ func runServe(args []string, env func(string) string, stdout, stderr io.Writer) 
 		fmt.Fprintln(stdout, versionString())
 		return exitOK
 	}
-	socket, err := resolveSocket(systemSocketSources(o.socket, env), true)
+	src := systemSocketSources(o.socket, env)
+	src.Config = o.configSocket
+	socket, err := resolveSocket(src, true)
 	if err != nil {
 		fmt.Fprintf(stderr, "busd: %v\n", err)
 		return exitFailure

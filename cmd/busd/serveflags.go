@@ -2,35 +2,51 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"io"
 	"log/slog"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"busd/admin"
 	"busd/engine"
 )
 
-// serveOptions are the daemon's settings after flags and environment.
+// serveOptions are the daemon's settings after the command line, the
+// environment and the configuration file.
 type serveOptions struct {
-	socket       string
-	group        string
-	heartbeat    durationValue
-	ringEvents   intValue
-	ringBytes    sizeValue
-	highWater    sizeValue
-	loops        intValue
-	maxConns     intValue
-	validateJSON boolValue
-	logLevel     levelValue
-	logFormat    formatValue
-	adminSocket  string
-	adminMode    modeValue
-	version      bool
+	configPath string // --config or BUSD_CONFIG; "" for none
+	// socket is --socket; configSocket is the configuration file's socket.
+	// Both go to the socket rules (socket.go), which put DECNET_BUS_SOCKET
+	// between them.
+	socket, configSocket string
+	group                string
+	heartbeat            durationValue
+	ringEvents           intValue
+	ringBytes            sizeValue
+	highWater            sizeValue
+	loops                intValue
+	maxConns             intValue
+	validateJSON         boolValue
+	logLevel             levelValue
+	logFormat            formatValue
+	adminSocket          string
+	adminMode            modeValue
+	version              bool
 }
 
-// serveEnv maps each daemon flag to its environment variable. --socket's
-// variable (DECNET_BUS_SOCKET) is applied by the socket rules instead.
+// serveSocketUsage documents the daemon's --socket, whose rules also look
+// at the configuration file.
+const serveSocketUsage = "UNIX socket `path`; without it: $" + socketEnv + ", else the configuration file's socket, else " +
+	defaultRunDir + "/" + socketName + " when that directory exists and is writable, else ~/" + homeDirName + "/" + socketName
+
+// configEnv names the configuration file when --config is not given.
+const configEnv = "BUSD_CONFIG"
+
+// serveEnv maps each daemon flag that the environment and the
+// configuration file may set to its environment variable. --socket's
+// variable (DECNET_BUS_SOCKET) is applied by the socket rules instead, and
+// --config's before the file is read.
 var serveEnv = map[string]string{
 	"group":         "BUSD_GROUP",
 	"heartbeat":     "BUSD_HEARTBEAT",
@@ -46,16 +62,26 @@ var serveEnv = map[string]string{
 	"admin-mode":    "BUSD_ADMIN_MODE",
 }
 
-// serveHelpEnv is serveEnv plus the socket variable, for the help text.
+// serveHelpEnv is serveEnv plus the variables applied by other rules, for
+// the help text.
 func serveHelpEnv() map[string]string {
-	m := map[string]string{"socket": socketEnv}
+	m := map[string]string{"socket": socketEnv, "config": configEnv}
 	for k, v := range serveEnv {
 		m[k] = v
 	}
 	return m
 }
 
-// parseServe reads the daemon's flags and environment.
+// configFileKey says which keys the configuration file may hold: the
+// settings of serveEnv, and the socket.
+func configFileKey(key string) bool {
+	_, ok := serveEnv[key]
+	return ok || key == "socket"
+}
+
+// parseServe reads the daemon's settings: the command line, then for each
+// setting not given there its environment variable, then the configuration
+// file, else the default.
 func parseServe(args []string, env func(string) string, stdout io.Writer) (*serveOptions, error) {
 	d := engine.DefaultConfig()
 	o := &serveOptions{
@@ -71,8 +97,10 @@ func parseServe(args []string, env func(string) string, stdout io.Writer) (*serv
 		logFormat:    "text",
 		adminMode:    modeValue(admin.DefaultMode),
 	}
-	fs := flag.NewFlagSet("busd serve", flag.ContinueOnError)
-	fs.StringVar(&o.socket, "socket", "", socketUsage)
+	cl := newCommandLine("busd serve", "busd [serve] [flags]", serveEnv, serveHelpEnv())
+	fs := cl.fs
+	fs.StringVar(&o.configPath, "config", "", "configuration `file` (TOML: one key per flag, e.g. ring-bytes = \"8MiB\")")
+	fs.StringVar(&o.socket, "socket", "", serveSocketUsage)
 	fs.StringVar(&o.group, "group", o.group, "`group` given to the socket file, best effort")
 	fs.Var(&o.heartbeat, "heartbeat", "system.bus.health `period`: a duration (10s, 500ms) or seconds; 0 disables")
 	fs.Var(&o.ringEvents, "ring-events", "per-subscriber queue bound in `events`")
@@ -86,17 +114,37 @@ func parseServe(args []string, env func(string) string, stdout io.Writer) (*serv
 	fs.StringVar(&o.adminSocket, "admin-socket", "", "serve /metrics, /connz, /subsz, /statsz and /debug/pprof/ over HTTP on a second UNIX socket at this `path` (off when empty)")
 	fs.Var(&o.adminMode, "admin-mode", "file `mode` of the admin socket, octal")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
-	err := parseFlags(fs, serveEnv, serveHelpEnv(), args, env, stdout, "busd [serve] [flags]")
-	if o.version && !errors.Is(err, flag.ErrHelp) {
+	positional, err := cl.parseArgs(args, stdout)
+	if err == nil {
+		err = o.fill(cl, env)
+	}
+	if o.version && !errors.Is(err, pflag.ErrHelp) {
 		return o, nil // --version needs nothing else to be valid
 	}
 	if err != nil {
 		return nil, err
 	}
-	if fs.NArg() > 0 {
-		return nil, usageErrorf("unexpected argument %q", fs.Arg(0))
+	if len(positional) > 0 {
+		return nil, usageErrorf("unexpected argument %q", positional[0])
 	}
 	return o, nil
+}
+
+// fill completes the options from the environment and the configuration
+// file once the command line is parsed.
+func (o *serveOptions) fill(cl *commandLine, env func(string) string) error {
+	if !cl.fs.Changed("config") {
+		o.configPath = env(configEnv)
+	}
+	var file *configFile
+	if o.configPath != "" {
+		var err error
+		if file, err = loadConfigFile(o.configPath, configFileKey); err != nil {
+			return &usageError{err.Error()}
+		}
+	}
+	o.configSocket, _ = file.value("socket")
+	return cl.fill(env, file)
 }
 
 // config turns the options into an engine configuration (Socket and Logger

@@ -32,13 +32,14 @@ const socketUsage = "UNIX socket `path`; without it: $" + socketEnv + ", else " 
 type socketSources struct {
 	Flag     string                 // --socket; "" when not given
 	Env      string                 // DECNET_BUS_SOCKET; "" when unset
+	Config   string                 // the daemon's configuration file's socket; "" when none
 	RunDir   string                 // normally /run/decnet
 	Home     func() (string, error) // the user's home directory
 	Writable func(dir string) bool  // whether this process may create files in dir
 }
 
 // resolveSocket returns the socket path, first that applies: the flag, the
-// environment variable (verbatim), RunDir/bus.sock when RunDir exists and is
+// environment variable (verbatim), the configuration file, RunDir/bus.sock when RunDir exists and is
 // writable, otherwise ~/.decnet/bus.sock. With createHome (the daemon), a
 // missing ~/.decnet is created with mode 0700; clients pass false.
 func resolveSocket(src socketSources, createHome bool) (string, error) {
@@ -47,6 +48,9 @@ func resolveSocket(src socketSources, createHome bool) (string, error) {
 	}
 	if src.Env != "" {
 		return src.Env, nil
+	}
+	if src.Config != "" {
+		return src.Config, nil
 	}
 	if src.RunDir != "" {
 		if fi, err := os.Stat(src.RunDir); err == nil && fi.IsDir() && src.Writable(src.RunDir) {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -26,15 +25,15 @@ Reads the daemon's admin socket (served only when the daemon runs with
 connection. --json prints {"stats": ..., "subscriptions": ..., "connections": [...]}.`
 
 func runStats(args []string, env func(string) string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("busd stats", flag.ContinueOnError)
+	envNames := map[string]string{"admin-socket": adminSocketEnv}
+	cl := newCommandLine("busd stats", statsSynopsis, envNames, envNames)
 	var (
 		path   string
 		asJSON bool
 	)
-	fs.StringVar(&path, "admin-socket", "", "the daemon's admin socket `path`")
-	fs.BoolVar(&asJSON, "json", false, "print the raw documents as one JSON object")
-	envNames := map[string]string{"admin-socket": adminSocketEnv}
-	rest, err := parseFlagsArgs(fs, envNames, envNames, args, env, stdout, statsSynopsis, true)
+	cl.fs.StringVar(&path, "admin-socket", "", "the daemon's admin socket `path`")
+	cl.fs.BoolVar(&asJSON, "json", false, "print the raw documents as one JSON object")
+	rest, err := cl.parse(args, env, stdout)
 	if err != nil {
 		return clientExit(err, stderr, "stats")
 	}

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -28,9 +27,9 @@ Exit status: 0 after --count events or on SIGINT/SIGTERM, 1 on failure,
 2 on a usage error, 3 when --timeout ends before --count events.`
 
 func runSub(args []string, env func(string) string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("busd sub", flag.ContinueOnError)
 	var cf clientFlags
-	cf.register(fs, "busd-sub")
+	cl := newClientCommandLine("busd sub", subSynopsis, "busd-sub", &cf)
+	fs := cl.fs
 	var (
 		count       = intValue{n: 0, min: 0}
 		timeout     durationValue
@@ -43,7 +42,7 @@ func runSub(args []string, env func(string) string, stdout, stderr io.Writer) in
 	fs.BoolVar(&raw, "raw", false, "print event bodies only, one per line")
 	fs.BoolVar(&asJSON, "json", false, `print one JSON object per line: {"topic": ..., "event": <body>}`)
 	fs.BoolVar(&noReconnect, "no-reconnect", false, "exit 1 when the connection to the daemon drops instead of reconnecting")
-	patterns, err := parseClientFlags(fs, args, env, stdout, subSynopsis)
+	patterns, err := cl.parse(args, env, stdout)
 	if err != nil {
 		return clientExit(err, stderr, "sub")
 	}

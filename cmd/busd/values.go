@@ -11,14 +11,16 @@ import (
 	"time"
 )
 
-// The flag.Value types below are shared by flags and their environment
-// variables, so that both accept exactly the same spellings.
+// The pflag.Value types below are shared by flags, their environment
+// variables and the configuration file, so that all three accept exactly
+// the same spellings. Type names the kind of value in -h.
 
 // durationValue is a non-negative duration written either as a Go duration
 // ("10s", "1m30s", "500ms") or as a plain number of seconds ("10", "0.5").
 type durationValue time.Duration
 
 func (d *durationValue) String() string { return time.Duration(*d).String() }
+func (d *durationValue) Type() string   { return "duration" }
 
 func (d *durationValue) Set(s string) error {
 	v, err := parseDuration(s)
@@ -60,6 +62,7 @@ type sizeValue struct {
 }
 
 func (v *sizeValue) String() string { return formatSize(v.n) }
+func (v *sizeValue) Type() string   { return "size" }
 
 func (v *sizeValue) Set(s string) error {
 	n, err := parseSize(s)
@@ -123,6 +126,7 @@ type intValue struct {
 }
 
 func (v *intValue) String() string { return strconv.Itoa(v.n) }
+func (v *intValue) Type() string   { return "int" }
 
 func (v *intValue) Set(s string) error {
 	n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -140,7 +144,8 @@ func (v *intValue) Set(s string) error {
 type boolValue bool
 
 func (b *boolValue) String() string   { return strconv.FormatBool(bool(*b)) }
-func (b *boolValue) IsBoolFlag() bool { return true }
+func (b *boolValue) IsBoolFlag() bool { return true } // "--flag" alone means true
+func (b *boolValue) Type() string     { return "bool" }
 
 func (b *boolValue) Set(s string) error {
 	switch strings.ToLower(strings.TrimSpace(s)) {
@@ -158,6 +163,7 @@ func (b *boolValue) Set(s string) error {
 type levelValue slog.Level
 
 func (l *levelValue) String() string { return strings.ToLower(slog.Level(*l).String()) }
+func (l *levelValue) Type() string   { return "level" }
 
 func (l *levelValue) Set(s string) error {
 	switch strings.ToLower(strings.TrimSpace(s)) {
@@ -179,6 +185,7 @@ func (l *levelValue) Set(s string) error {
 type formatValue string
 
 func (f *formatValue) String() string { return string(*f) }
+func (f *formatValue) Type() string   { return "format" }
 
 func (f *formatValue) Set(s string) error {
 	switch v := strings.ToLower(strings.TrimSpace(s)); v {
@@ -195,6 +202,7 @@ func (f *formatValue) Set(s string) error {
 type modeValue fs.FileMode
 
 func (m *modeValue) String() string { return fmt.Sprintf("%#o", uint32(*m)) }
+func (m *modeValue) Type() string   { return "mode" }
 
 func (m *modeValue) Set(s string) error {
 	t := strings.TrimSpace(s)
