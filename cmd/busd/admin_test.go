@@ -16,16 +16,47 @@ import (
 
 func TestServeAdminFlags(t *testing.T) {
 	o, err := parseServe(nil, mapEnv(nil), io.Discard)
-	if err != nil || o.adminSocket != "" || o.adminMode != 0o600 {
-		t.Fatalf("defaults: %q %v %v", o.adminSocket, o.adminMode, err)
+	if err != nil || o.adminSocket.set || o.adminMode != 0o600 {
+		t.Fatalf("defaults: %+v %v %v", o.adminSocket, o.adminMode, err)
+	}
+	// On by default, beside the bus socket.
+	if path, explicit := o.adminSocket.resolve("/r/bus.sock"); path != "/r/bus.sock.admin" || explicit {
+		t.Errorf("default admin socket %q (explicit %v), want /r/bus.sock.admin", path, explicit)
 	}
 	o, err = parseServe(nil, mapEnv(map[string]string{"BUSD_ADMIN_SOCKET": "/a/admin.sock", "BUSD_ADMIN_MODE": "660"}), io.Discard)
-	if err != nil || o.adminSocket != "/a/admin.sock" || o.adminMode != 0o660 {
-		t.Fatalf("env: %q %v %v", o.adminSocket, o.adminMode, err)
+	if err != nil || o.adminSocket.path != "/a/admin.sock" || o.adminMode != 0o660 {
+		t.Fatalf("env: %+v %v %v", o.adminSocket, o.adminMode, err)
 	}
 	o, err = parseServe([]string{"--admin-socket", "/b", "--admin-mode", "0o640"}, mapEnv(map[string]string{"BUSD_ADMIN_SOCKET": "/a", "BUSD_ADMIN_MODE": "bad"}), io.Discard)
-	if err != nil || o.adminSocket != "/b" || o.adminMode != 0o640 {
-		t.Fatalf("flags over env: %q %v %v", o.adminSocket, o.adminMode, err)
+	if err != nil || o.adminSocket.path != "/b" || o.adminMode != 0o640 {
+		t.Fatalf("flags over env: %+v %v %v", o.adminSocket, o.adminMode, err)
+	}
+	if path, explicit := o.adminSocket.resolve("/r/bus.sock"); path != "/b" || !explicit {
+		t.Errorf("configured admin socket %q (explicit %v)", path, explicit)
+	}
+
+	// Off: an empty flag, or "off" from a flag, the variable or the file.
+	// An empty variable counts as unset: the default.
+	offFile := writeConfig(t, "admin-socket = \"\"\n")
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		off  bool
+	}{
+		{[]string{"--admin-socket", ""}, nil, true},
+		{[]string{"--admin-socket=off"}, map[string]string{"BUSD_ADMIN_SOCKET": "/a"}, true},
+		{nil, map[string]string{"BUSD_ADMIN_SOCKET": "off"}, true},
+		{[]string{"--config", offFile}, nil, true},
+		{nil, map[string]string{"BUSD_ADMIN_SOCKET": ""}, false},
+		{[]string{"--admin-socket", "./off"}, nil, false},
+	} {
+		o, err := parseServe(tc.args, mapEnv(tc.env), io.Discard)
+		if err != nil {
+			t.Fatalf("%q %v: %v", tc.args, tc.env, err)
+		}
+		if path, _ := o.adminSocket.resolve("/r/bus.sock"); (path == "") != tc.off {
+			t.Errorf("%q %v: admin socket %q, want off %v", tc.args, tc.env, path, tc.off)
+		}
 	}
 	if o.adminMode.String() != "0640" {
 		t.Errorf("String = %q", o.adminMode.String())
@@ -37,7 +68,8 @@ func TestServeAdminFlags(t *testing.T) {
 		}
 	}
 	code, stdout, _ := runCmd(t, nil, "serve", "-h")
-	if code != 0 || !strings.Contains(stdout, "--admin-socket") || !strings.Contains(stdout, "BUSD_ADMIN_MODE") || !strings.Contains(stdout, "default 0600") {
+	if code != 0 || !strings.Contains(stdout, "--admin-socket") || !strings.Contains(stdout, "BUSD_ADMIN_MODE") || !strings.Contains(stdout, "default 0600") ||
+		!strings.Contains(stdout, "default <socket>.admin") {
 		t.Errorf("help: %s", stdout)
 	}
 }
@@ -221,5 +253,121 @@ func TestE2EAdminSocketAndStats(t *testing.T) {
 	code, _, stderr = runCmd(t, nil, "stats", "--admin-socket", adminPath)
 	if code != 1 || !strings.Contains(stderr, "cannot connect to "+adminPath) || strings.Count(stderr, "\n") != 1 {
 		t.Errorf("stats without a daemon: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// Without any setting the daemon serves its admin socket at
+// <socket>.admin, mode 0600, and "busd stats" finds it from the bus
+// socket alone.
+func TestE2EAdminSocketByDefault(t *testing.T) {
+	dir := shortTempDir(t)
+	path := filepath.Join(dir, "bus.sock")
+	adminPath := path + ".admin"
+	d := start(t, cleanEnv(t), "--socket", path)
+	waitSocket(t, d, path)
+	waitSocket(t, d, adminPath)
+	if fi, err := os.Lstat(adminPath); err != nil || fi.Mode().Perm() != 0o600 || fi.Mode().Type() != fs.ModeSocket {
+		t.Fatalf("default admin socket %v, %v", fi.Mode(), err)
+	}
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+	}{
+		{[]string{"stats"}, map[string]string{"DECNET_BUS_SOCKET": path}},
+		{[]string{"stats", "--socket", path}, nil},
+		{[]string{"stats", "--json", "--socket", path}, map[string]string{"DECNET_BUS_SOCKET": "/nonexistent/bus.sock"}},
+	} {
+		code, stdout, stderr := runCmd(t, tc.env, tc.args...)
+		if code != 0 || !strings.Contains(stdout, "connections") {
+			t.Errorf("%v %v: exit %d, stdout %q, stderr %q", tc.args, tc.env, code, stdout, stderr)
+		}
+	}
+	d.signal(t, syscall.SIGTERM)
+	if code := d.wait(t, 10*time.Second); code != 0 {
+		t.Errorf("exit code %d", code)
+	}
+	if _, err := os.Lstat(adminPath); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("admin socket left after shutdown: %v", err)
+	}
+	// No daemon: stats says where it looked.
+	code, _, stderr := runCmd(t, map[string]string{"DECNET_BUS_SOCKET": path}, "stats")
+	if code != 1 || !strings.Contains(stderr, "cannot connect to "+adminPath) {
+		t.Errorf("stats without a daemon: exit %d, stderr %q", code, stderr)
+	}
+}
+
+func TestE2EAdminSocketOff(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  []string
+	}{
+		{[]string{"--admin-socket", ""}, nil},
+		{nil, []string{"BUSD_ADMIN_SOCKET=off"}},
+	} {
+		dir := shortTempDir(t)
+		path := filepath.Join(dir, "bus.sock")
+		d := start(t, cleanEnv(t, tc.env...), append([]string{"--socket", path}, tc.args...)...)
+		waitSocket(t, d, path)
+		waitLog(t, d, "busd ready")
+		if ents, _ := os.ReadDir(dir); len(ents) != 2 { // bus.sock, bus.sock.lock
+			t.Errorf("%v %v: files beside the bus socket: %v", tc.args, tc.env, ents)
+		}
+		if !strings.Contains(d.stderr.String(), "admin socket off") {
+			t.Errorf("%v %v: the log does not say the admin socket is off:\n%s", tc.args, tc.env, d.stderr.String())
+		}
+		d.signal(t, syscall.SIGTERM)
+		if code := d.wait(t, 10*time.Second); code != 0 {
+			t.Errorf("exit code %d", code)
+		}
+	}
+}
+
+// The default admin socket is a convenience: when it cannot be created the
+// bus serves on with a warning. A configured one that fails stops the
+// daemon with exit 1.
+func TestE2EAdminSocketFailure(t *testing.T) {
+	dir := shortTempDir(t)
+	path := filepath.Join(dir, "bus.sock")
+	// Something that is not a socket where the default admin socket goes.
+	if err := os.WriteFile(path+".admin", []byte("keep"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := start(t, cleanEnv(t), "--socket", path)
+	waitSocket(t, d, path)
+	waitLog(t, d, "busd ready")
+	if s := d.stderr.String(); !strings.Contains(s, "level=WARN") || !strings.Contains(s, "default admin socket not served") {
+		t.Errorf("no warning about the default admin socket:\n%s", s)
+	}
+	pub := start(t, cleanEnv(t), "pub", "--socket", path, "a.b")
+	if code := pub.wait(t, 10*time.Second); code != 0 {
+		t.Errorf("the bus does not serve without its admin socket: pub exit %d, %s", code, pub.stderr.String())
+	}
+	d.signal(t, syscall.SIGTERM)
+	if code := d.wait(t, 10*time.Second); code != 0 {
+		t.Errorf("exit code %d", code)
+	}
+
+	// The same path, configured: exit 1, and the bus socket is gone again.
+	d = start(t, cleanEnv(t), "--socket", path, "--admin-socket", path+".admin")
+	if code := d.wait(t, 10*time.Second); code != 1 || !strings.Contains(d.stderr.String(), "not a socket") {
+		t.Errorf("configured admin socket over a file: exit %d, stderr:\n%s", code, d.stderr.String())
+	}
+	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("bus socket left behind: %v", err)
+	}
+	if b, _ := os.ReadFile(path + ".admin"); string(b) != "keep" {
+		t.Errorf("the file at the admin path was touched: %q", b)
+	}
+}
+
+// waitLog waits until the daemon's log contains s.
+func waitLog(t *testing.T, d *proc, s string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(d.stderr.String(), s) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in the log within 10s:\n%s", s, d.stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

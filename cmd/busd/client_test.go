@@ -424,7 +424,8 @@ func TestClientUsageErrors(t *testing.T) {
 		{[]string{"sub", "a", "--raw", "--json"}, "--raw"},
 		{[]string{"sub", "a", "--timeout", "soon"}, "--timeout"},
 		{[]string{"sub", "a", "--count", "-1"}, "--count"},
-		{[]string{"stats"}, "BUSD_ADMIN_SOCKET"},
+		{[]string{"stats", "--admin-socket", "off"}, "BUSD_ADMIN_SOCKET"},
+		{[]string{"stats", "--admin-socket="}, "no admin socket"},
 		{[]string{"stats", "extra", "--admin-socket", "/x"}, "extra"},
 	}
 	for _, tc := range tests {

@@ -53,7 +53,7 @@ func TestServeConfigFile(t *testing.T) {
 		c := o.config()
 		if c.Group != "cfg" || c.Heartbeat != 5*time.Second || c.RingEvents != 55 || c.RingBytes != 16<<20 ||
 			c.HighWater != 8192 || c.Loops != 3 || c.MaxConns != 300 || c.ValidateJSON ||
-			o.logLevel.String() != "warn" || o.logFormat != "json" || o.adminSocket != "/c/admin.sock" ||
+			o.logLevel.String() != "warn" || o.logFormat != "json" || o.adminSocket.path != "/c/admin.sock" ||
 			o.adminMode != 0o640 || o.configSocket != "/c/bus.sock" || o.socket != "" {
 			t.Errorf("%v %v: from the file: %+v / %+v", how.args, how.env, c, o)
 		}

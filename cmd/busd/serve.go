@@ -15,11 +15,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/VictoriaMetrics/metrics"
 	"github.com/coreos/go-systemd/v22/daemon"
 	"golang.org/x/sys/unix"
 
-	"busd/admin"
 	"busd/engine"
 )
 
@@ -55,15 +53,9 @@ func runServe(args []string, env func(string) string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "busd: invalid configuration: %v\n", err)
 		return exitUsage
 	}
-	if o.adminSocket != "" {
-		stopAdmin, err := startAdmin(srv, o, bi.short(), log)
-		if err != nil {
-			fmt.Fprintf(stderr, "busd: %v\n", err)
-			return exitFailure
-		}
-		defer stopAdmin()
-	}
-	return serveUntilSignal(srv, cfg.Socket, log, stderr)
+	as := adminSettings{mode: fs.FileMode(o.adminMode), version: bi.short()}
+	as.path, as.explicit = o.adminSocket.resolve(socket)
+	return serveUntilSignal(srv, socket, as, log, stderr)
 }
 
 func newLogger(w io.Writer, format formatValue, level levelValue) *slog.Logger {
@@ -128,56 +120,42 @@ func logStart(log *slog.Logger, cfg engine.Config, bi buildInfo, nofile uint64) 
 	)
 }
 
-// startAdmin serves the admin socket until the returned function is called.
-func startAdmin(srv *engine.Server, o *serveOptions, version string, log *slog.Logger) (func(), error) {
-	// TYPE and HELP for the Go runtime and process metrics too.
-	metrics.ExposeMetadata(true)
-	a, err := admin.Listen(srv, admin.Options{
-		Path:    o.adminSocket,
-		Mode:    fs.FileMode(o.adminMode),
-		Logger:  log,
-		Version: version,
-	})
-	if errors.Is(err, admin.ErrInUse) {
-		return nil, fmt.Errorf("another server answers on the admin socket %s", o.adminSocket)
-	}
-	if err != nil {
-		return nil, err
-	}
-	served := make(chan error, 1)
-	go func() { served <- a.Serve() }()
-	log.Info("admin socket listening", "admin_socket", o.adminSocket, "mode", o.adminMode.String())
-	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		if err := a.Shutdown(ctx); err != nil {
-			log.Warn("admin socket shutdown", "err", err)
-		}
-		if err := <-served; err != nil {
-			log.Warn("admin socket stopped with an error", "err", err)
-		}
-	}, nil
-}
-
 // serveUntilSignal runs srv until SIGTERM or SIGINT, then shuts it down.
-func serveUntilSignal(srv *engine.Server, socket string, log *slog.Logger, stderr io.Writer) int {
+// The admin socket starts once the bus socket serves: the bus socket's
+// claim is what tells that another daemon runs, and the admin socket is
+// there to look at a bus that runs.
+func serveUntilSignal(srv *engine.Server, socket string, as adminSettings, log *slog.Logger, stderr io.Writer) int {
 	// Subscribe before Run so that a signal during start-up is not lost.
 	sigc := make(chan os.Signal, 2)
 	signal.Notify(sigc, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigc)
 
-	ready := func() {
-		log.Info("busd ready", "socket", socket)
-		notify(log, daemon.SdNotifyReady+"\nSTATUS=serving "+socket)
-	}
+	ready := make(chan struct{})
 	runErr := make(chan error, 1)
-	go func() { runErr <- srv.Run(ready) }()
+	go func() { runErr <- srv.Run(func() { close(ready) }) }()
+	select {
+	case err := <-runErr:
+		return engineStopped(err, socket, stderr)
+	case sig := <-sigc:
+		return shutdown(srv, runErr, sigc, "signal "+sig.String(), log)
+	case <-ready:
+	}
+
+	stopAdmin, err := startAdmin(srv, as, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "busd: %v\n", err)
+		shutdown(srv, runErr, sigc, "the admin socket failed", log)
+		return exitFailure
+	}
+	defer stopAdmin()
+	log.Info("busd ready", "socket", socket)
+	notify(log, daemon.SdNotifyReady+"\nSTATUS=serving "+socket)
 
 	select {
 	case err := <-runErr:
 		return engineStopped(err, socket, stderr)
 	case sig := <-sigc:
-		return shutdown(srv, runErr, sigc, sig, log)
+		return shutdown(srv, runErr, sigc, "signal "+sig.String(), log)
 	}
 }
 
@@ -195,12 +173,12 @@ func engineStopped(err error, socket string, stderr io.Writer) int {
 	return exitFailure
 }
 
-// shutdown stops the server after sig and waits for Run to return. A second
-// signal, or Run still running after the timeout, ends the wait with a
-// failure exit.
-func shutdown(srv *engine.Server, runErr <-chan error, sigc <-chan os.Signal, sig os.Signal, log *slog.Logger) int {
-	log.Info("busd shutting down", "signal", sig.String())
-	notify(log, daemon.SdNotifyStopping+"\nSTATUS=shutting down ("+sig.String()+")")
+// shutdown stops the server (why says what asked for it) and waits for Run
+// to return. A signal meanwhile, or Run still running after the timeout,
+// ends the wait with a failure exit.
+func shutdown(srv *engine.Server, runErr <-chan error, sigc <-chan os.Signal, why string, log *slog.Logger) int {
+	log.Info("busd shutting down", "reason", why)
+	notify(log, daemon.SdNotifyStopping+"\nSTATUS=shutting down ("+why+")")
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	shutErr := make(chan error, 1)
@@ -225,7 +203,7 @@ func shutdown(srv *engine.Server, runErr <-chan error, sigc <-chan os.Signal, si
 				code = exitFailure
 			}
 		case s := <-sigc:
-			log.Error("second signal during shutdown; exiting now", "signal", s.String())
+			log.Error("signal during shutdown; exiting now", "signal", s.String())
 			return exitFailure
 		case <-deadline.C:
 			log.Error("shutdown did not finish in time", "timeout", shutdownTimeout)

@@ -30,7 +30,7 @@ type serveOptions struct {
 	validateJSON         boolValue
 	logLevel             levelValue
 	logFormat            formatValue
-	adminSocket          string
+	adminSocket          adminSocketValue
 	adminMode            modeValue
 	version              bool
 }
@@ -111,7 +111,8 @@ func parseServe(args []string, env func(string) string, stdout io.Writer) (*serv
 	fs.Var(&o.validateJSON, "validate-json", "check that every non-empty PUB body is one JSON object")
 	fs.Var(&o.logLevel, "log-level", "log `level`: debug, info, warn or error")
 	fs.Var(&o.logFormat, "log-format", "log `format`: text or json")
-	fs.StringVar(&o.adminSocket, "admin-socket", "", "serve /metrics, /connz, /subsz, /statsz and /debug/pprof/ over HTTP on a second UNIX socket at this `path` (off when empty)")
+	fs.Var(&o.adminSocket, "admin-socket", "serve /metrics, /connz, /subsz, /statsz and /debug/pprof/ over HTTP on a second UNIX socket at this `path`; off (or empty) turns it off")
+	fs.Lookup("admin-socket").DefValue = "<socket>" + adminSuffix
 	fs.Var(&o.adminMode, "admin-mode", "file `mode` of the admin socket, octal")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	positional, err := cl.parseArgs(args, stdout)

@@ -15,23 +15,26 @@ import (
 	"busd/admin"
 )
 
-// adminSocketEnv names the admin socket for "busd serve" and "busd stats".
-const adminSocketEnv = "BUSD_ADMIN_SOCKET"
+const statsSynopsis = `busd stats [--admin-socket path | --socket path] [--json]
 
-const statsSynopsis = `busd stats [--admin-socket path] [--json]
-
-Reads the daemon's admin socket (served only when the daemon runs with
---admin-socket) and prints its global counters, then one row per client
-connection. --json prints {"stats": ..., "subscriptions": ..., "connections": [...]}.`
+Reads the daemon's admin socket and prints its global counters, then one
+row per client connection. The admin socket is --admin-socket, else
+$BUSD_ADMIN_SOCKET, else the bus socket's path with ".admin" appended (the
+daemon's default), the bus socket found as pub and sub find it.
+--json prints {"stats": ..., "subscriptions": ..., "connections": [...]}.`
 
 func runStats(args []string, env func(string) string, stdout, stderr io.Writer) int {
-	envNames := map[string]string{"admin-socket": adminSocketEnv}
-	cl := newCommandLine("busd stats", statsSynopsis, envNames, envNames)
+	cl := newCommandLine("busd stats", statsSynopsis,
+		map[string]string{"admin-socket": adminSocketEnv},
+		map[string]string{"admin-socket": adminSocketEnv, "socket": socketEnv})
 	var (
-		path   string
-		asJSON bool
+		adminSocket adminSocketValue
+		busSocket   string
+		asJSON      bool
 	)
-	cl.fs.StringVar(&path, "admin-socket", "", "the daemon's admin socket `path`")
+	cl.fs.Var(&adminSocket, "admin-socket", "the daemon's admin socket `path`")
+	cl.fs.Lookup("admin-socket").DefValue = "<socket>" + adminSuffix
+	cl.fs.StringVar(&busSocket, "socket", "", "the bus socket `path`, to find the admin socket beside it; "+socketUsage)
 	cl.fs.BoolVar(&asJSON, "json", false, "print the raw documents as one JSON object")
 	rest, err := cl.parse(args, env, stdout)
 	if err != nil {
@@ -40,8 +43,9 @@ func runStats(args []string, env func(string) string, stdout, stderr io.Writer) 
 	if len(rest) > 0 {
 		return clientExit(usageErrorf("unexpected argument %q", rest[0]), stderr, "stats")
 	}
-	if path == "" {
-		return clientExit(usageErrorf("no admin socket: give --admin-socket or set %s (the daemon serves one only when started with --admin-socket)", adminSocketEnv), stderr, "stats")
+	path, err := findAdminSocket(&adminSocket, busSocket, env)
+	if err != nil {
+		return clientExit(err, stderr, "stats")
 	}
 
 	hc := &http.Client{
@@ -102,6 +106,25 @@ func runStats(args []string, env func(string) string, stdout, stderr io.Writer) 
 	_ = json.Unmarshal(doc.Connections, &conns)
 	printStats(stdout, path, st, subs, conns)
 	return exitOK
+}
+
+// findAdminSocket applies the admin socket rules for a client: the
+// admin-socket setting (flag, then variable), else the daemon's default
+// beside the bus socket.
+func findAdminSocket(adminSocket *adminSocketValue, busSocket string, env func(string) string) (string, error) {
+	if adminSocket.set {
+		path, _ := adminSocket.resolve("")
+		if path == "" {
+			return "", usageErrorf("no admin socket: --admin-socket or %s says %q; give the daemon's admin socket path", adminSocketEnv, adminSocket.path)
+		}
+		return path, nil
+	}
+	bus, err := resolveSocket(systemSocketSources(busSocket, env), false)
+	if err != nil {
+		return "", err
+	}
+	path, _ := adminSocket.resolve(bus)
+	return path, nil
 }
 
 // connRow is the part of a /connz entry the table shows.
