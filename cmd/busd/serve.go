@@ -37,9 +37,7 @@ func runServe(args []string, env func(string) string, stdout, stderr io.Writer) 
 		fmt.Fprintln(stdout, versionString())
 		return exitOK
 	}
-	src := systemSocketSources(o.socket, env)
-	src.Config = o.configSocket
-	socket, err := resolveSocket(src, true)
+	socket, err := serveSocket(o, env)
 	if err != nil {
 		fmt.Fprintf(stderr, "busd: %v\n", err)
 		return exitFailure
@@ -53,9 +51,22 @@ func runServe(args []string, env func(string) string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "busd: invalid configuration: %v\n", err)
 		return exitUsage
 	}
-	as := adminSettings{mode: fs.FileMode(o.adminMode), version: bi.short()}
+	return serveUntilSignal(srv, socket, o.admin(socket, bi.short()), log, stderr)
+}
+
+// serveSocket applies the socket rules for the daemon, which creates
+// ~/.decnet when it serves there.
+func serveSocket(o *serveOptions, env func(string) string) (string, error) {
+	src := systemSocketSources(o.socket, env)
+	src.Config = o.configSocket
+	return resolveSocket(src, true)
+}
+
+// admin says how to serve the admin socket of the bus socket socket.
+func (o *serveOptions) admin(socket, version string) adminSettings {
+	as := adminSettings{mode: fs.FileMode(o.adminMode), version: version}
 	as.path, as.explicit = o.adminSocket.resolve(socket)
-	return serveUntilSignal(srv, socket, as, log, stderr)
+	return as
 }
 
 func newLogger(w io.Writer, format formatValue, level levelValue) *slog.Logger {
