@@ -560,24 +560,25 @@ func (c *Client) Close() error {
 	return nil
 }
 
-// frameReader parses frames from a stream. A returned frame aliases the
-// buffer until the next call.
+// frameReader decodes frames from a stream. The returned frame, and the
+// buffer bytes it aliases, are valid until the next call.
 type frameReader struct {
 	r          io.Reader
 	buf        []byte
 	start, end int
+	frame      codec.Frame
 }
 
-func (fr *frameReader) next() (codec.Frame, error) {
+func (fr *frameReader) next() (*codec.Frame, error) {
 	for {
 		if fr.end > fr.start {
-			f, n, need, err := codec.Parse(fr.buf[fr.start:fr.end])
+			n, need, err := fr.frame.Decode(fr.buf[fr.start:fr.end])
 			if err != nil {
-				return codec.Frame{}, fmt.Errorf("bad frame from the daemon: %w", err)
+				return nil, fmt.Errorf("bad frame from the daemon: %w", err)
 			}
 			if n > 0 {
 				fr.start += n
-				return f, nil
+				return &fr.frame, nil
 			}
 			// Incomplete: move the partial frame to the front, make room.
 			fr.end = copy(fr.buf, fr.buf[fr.start:fr.end])
@@ -597,9 +598,9 @@ func (fr *frameReader) next() (codec.Frame, error) {
 		fr.end += m
 		if err != nil && m == 0 {
 			if errors.Is(err, io.EOF) && fr.end > fr.start {
-				return codec.Frame{}, errors.New("the daemon closed the connection in the middle of a frame")
+				return nil, errors.New("the daemon closed the connection in the middle of a frame")
 			}
-			return codec.Frame{}, err
+			return nil, err
 		}
 	}
 }

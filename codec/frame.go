@@ -19,7 +19,7 @@ var (
 
 // Frame is one decoded frame.
 //
-// Args and Body alias the buffer given to Parse: they are valid only until
+// Args and Body alias the buffer given to Decode: they are valid only until
 // that buffer is reused or discarded (for the engine: until OnTraffic
 // returns). Copy anything that must outlive it.
 type Frame struct {
@@ -28,22 +28,31 @@ type Frame struct {
 	Body []byte
 }
 
-// Parse decodes the frame at the start of buf.
+// Parse is Decode returning the frame by value.
 //
-// It returns the frame and the number of bytes it spans. When buf holds only
-// part of a frame, n is 0 and need is the total number of bytes the frame
-// needs, or 0 when that is not known yet (the header's LF has not arrived).
-// A non-nil error means the stream is hostile; f, n and need are then zero.
+// Deprecated: use (*Frame).Decode; kept until cmd/busd's tests move.
 func Parse(buf []byte) (f Frame, n, need int, err error) {
 	n, need, err = f.Decode(buf)
 	return f, n, need, err
 }
 
-// Decode is Parse storing the frame in f, field by field; f is the zero
-// Frame whenever n is 0. The engine's read loop decodes into one Frame so:
-// a Frame returned by value (56 bytes, too big for registers) went through
-// a stack temporary copied in 16-byte moves that straddled the stores just
-// made, which stalls store forwarding on every frame.
+// Decode decodes the frame at the start of buf into f and returns the
+// number of bytes it spans.
+//
+// When buf holds only part of a frame, n is 0 and need is the total number
+// of bytes the frame needs, or 0 when that is not known yet (the header's LF
+// has not arrived). A non-nil error means the stream is hostile; n and need
+// are then zero. f is the zero Frame whenever n is 0, so a frame left from
+// an earlier call never shows through a partial or hostile one.
+//
+// f.Args and f.Body alias buf (zero-copy): they stay valid until buf is
+// reused or discarded.
+//
+// Why f is filled in place rather than returned: a read loop decodes every
+// frame into one Frame. A Frame returned by value (56 bytes, too big for
+// registers) goes through a stack temporary copied in 16-byte moves that
+// straddle the stores just made, which stalls store forwarding on every
+// frame (engine's BenchmarkFanOut shows it).
 func (f *Frame) Decode(buf []byte) (n, need int, err error) {
 	*f = Frame{}
 	window := buf

@@ -13,7 +13,7 @@ func frameBytes(header string, body string) []byte {
 	return append(b, body...)
 }
 
-func TestParse(t *testing.T) {
+func TestDecode(t *testing.T) {
 	long := string(bytes.Repeat([]byte("a"), MaxHeader-len("PUB \n")))
 	cases := []struct {
 		name string
@@ -50,7 +50,8 @@ func TestParse(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			f, n, need, err := Parse(tc.in)
+			var f Frame
+			n, need, err := f.Decode(tc.in)
 			if !errors.Is(err, tc.err) {
 				t.Fatalf("err = %v, want %v", err, tc.err)
 			}
@@ -69,10 +70,11 @@ func TestParse(t *testing.T) {
 
 // Every strict prefix of a valid frame is incomplete, never an error, and
 // says how much it needs once the header is in.
-func TestParseIncomplete(t *testing.T) {
+func TestDecodeIncomplete(t *testing.T) {
 	full := frameBytes("PUB decky.d1.state\n", `{"v": 1}`)
+	var f Frame
 	for i := range len(full) {
-		_, n, need, err := Parse(full[:i])
+		n, need, err := f.Decode(full[:i])
 		if err != nil || n != 0 {
 			t.Fatalf("prefix %d: n=%d err=%v", i, n, err)
 		}
@@ -81,9 +83,9 @@ func TestParseIncomplete(t *testing.T) {
 			t.Fatalf("prefix %d: need=%d", i, need)
 		}
 	}
-	// Two frames back to back: the first one parses alone.
+	// Two frames back to back: the first one decodes alone.
 	two := append(append([]byte{}, full...), full...)
-	_, n, _, err := Parse(two)
+	n, _, err := f.Decode(two)
 	if err != nil || n != len(full) {
 		t.Fatalf("n=%d err=%v", n, err)
 	}
@@ -92,7 +94,8 @@ func TestParseIncomplete(t *testing.T) {
 func TestAppendFrameRoundTrip(t *testing.T) {
 	for _, v := range []Verb{VerbHELLO, VerbSUB, VerbUNSUB, VerbPUB, VerbEVT, VerbBYE} {
 		b := AppendFrame([]byte("prefix"), v, "a.b", []byte(`{"x": 1}`))
-		f, n, _, err := Parse(b[len("prefix"):])
+		var f Frame
+		n, _, err := f.Decode(b[len("prefix"):])
 		if err != nil || n != len(b)-len("prefix") || f.Verb != v || string(f.Args) != "a.b" || string(f.Body) != `{"x": 1}` {
 			t.Fatalf("%v: %v %d %+v", v, err, n, f)
 		}

@@ -8,7 +8,7 @@ import (
 
 var envelope220 = []byte(`{"v": 1, "id": "0123456789abcdef0123456789abcdef", "topic": "decky.d1.state", "type": "state", "ts": 1764190000.123456, "payload": {"state": "running", "pid": 4242, "tags": ["a", "b"], "ok": true, "x": null}}`)
 
-func BenchmarkParse(b *testing.B) {
+func BenchmarkDecode(b *testing.B) {
 	for _, tc := range []struct {
 		name  string
 		frame []byte
@@ -20,8 +20,9 @@ func BenchmarkParse(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			b.SetBytes(int64(len(tc.frame)))
 			b.ReportAllocs()
+			var f Frame
 			for b.Loop() {
-				if _, n, _, err := Parse(tc.frame); n == 0 || err != nil {
+				if n, _, err := f.Decode(tc.frame); n == 0 || err != nil {
 					b.Fatal(n, err)
 				}
 			}

@@ -40,8 +40,9 @@ func seqBody(i int) []byte {
 func deliveredSeqs(t *testing.T, buf []byte) []int {
 	t.Helper()
 	var seqs []int
+	var f codec.Frame
 	for len(buf) > 0 {
-		f, n, _, err := codec.Parse(buf)
+		n, _, err := f.Decode(buf)
 		if err != nil || n == 0 {
 			t.Fatalf("delivered bytes do not parse: n %d, err %v", n, err)
 		}

@@ -18,12 +18,13 @@ type frameTrace struct {
 	tail   int
 }
 
-// decodeWhole parses the stream in one buffer, the way the server does when
-// everything arrives in one read.
+// decodeWhole decodes the stream in one buffer, the way the server does
+// when everything arrives in one read.
 func decodeWhole(stream []byte, tr *frameTrace) {
+	var f codec.Frame
 	off := 0
 	for off < len(stream) {
-		f, n, _, err := codec.Parse(stream[off:])
+		n, _, err := f.Decode(stream[off:])
 		if err != nil {
 			tr.err = err
 			return
@@ -37,25 +38,26 @@ func decodeWhole(stream []byte, tr *frameTrace) {
 	tr.tail = len(stream) - off
 }
 
-// decodeSplit parses the stream as a server sees it in two reads, cut at
+// decodeSplit decodes the stream as a server sees it in two reads, cut at
 // cut: each read is appended to an accumulation buffer, the complete frames
-// at its start are parsed and dropped, the rest is kept for the next read.
+// at its start are decoded and dropped, the rest is kept for the next read.
 // acc must have room for the whole stream (so nothing allocates); frames are
 // copied out of it into out so that they survive the compaction.
 func decodeSplit(stream []byte, cut int, acc []byte, tr *frameTrace, out []byte) []byte {
 	acc = acc[:0]
+	var f codec.Frame
 	for _, chunk := range [][]byte{stream[:cut], stream[cut:]} {
 		acc = append(acc, chunk...)
 		off := 0
 		for off < len(acc) {
-			f, n, need, err := codec.Parse(acc[off:])
+			n, need, err := f.Decode(acc[off:])
 			if err != nil {
 				tr.err = err
 				return out
 			}
 			if n == 0 {
 				if need != 0 && need <= len(acc)-off {
-					panic("Parse asks for bytes it already has")
+					panic("Decode asks for bytes it already has")
 				}
 				break
 			}
@@ -86,10 +88,10 @@ func sameTrace(a, b *frameTrace) bool {
 	return true
 }
 
-// FuzzFrame checks codec.Parse on arbitrary streams: it never panics; the
-// frames and the final verdict do not depend on where the stream is cut into
-// reads; every parsed frame survives an encode/decode round trip; and
-// parsing allocates nothing.
+// FuzzFrame checks (*codec.Frame).Decode on arbitrary streams: it never
+// panics; the frames and the final verdict do not depend on where the stream
+// is cut into reads; every decoded frame survives an encode/decode round
+// trip; and decoding allocates nothing.
 //
 // The seeds (testdata/fuzz/FuzzFrame) cover every hostile frame class of
 // PROTOCOL.md and valid frames of every verb; they are written by
@@ -102,6 +104,7 @@ func FuzzFrame(f *testing.F) {
 		whole, split frameTrace
 		acc, out     []byte
 		enc          []byte
+		g            codec.Frame
 	)
 	f.Fuzz(func(t *testing.T, stream []byte, cut uint16) {
 		c := int(cut)
@@ -124,9 +127,9 @@ func FuzzFrame(f *testing.F) {
 
 		for i, fr := range whole.frames {
 			enc = codec.AppendFrame(enc[:0], fr.Verb, string(fr.Args), fr.Body)
-			g, n, need, err := codec.Parse(enc)
+			n, need, err := g.Decode(enc)
 			if err != nil || n != len(enc) || need != 0 {
-				t.Fatalf("frame %d (%s %q, %d body bytes): re-encoded as %q, Parse = n %d need %d err %v",
+				t.Fatalf("frame %d (%s %q, %d body bytes): re-encoded as %q, Decode = n %d need %d err %v",
 					i, fr.Verb, fr.Args, len(fr.Body), clip(enc), n, need, err)
 			}
 			if g.Verb != fr.Verb || !bytes.Equal(g.Args, fr.Args) || !bytes.Equal(g.Body, fr.Body) {
@@ -138,17 +141,18 @@ func FuzzFrame(f *testing.F) {
 		if checkAllocs {
 			// Four runs: a stray allocation by another goroutine of the
 			// fuzzing engine rounds away, one per call does not.
-			if n := testing.AllocsPerRun(4, func() { parseAllNoAlloc(stream) }); n != 0 {
-				t.Fatalf("Parse allocates on %q: %v per stream", clip(stream), n)
+			if n := testing.AllocsPerRun(4, func() { decodeAllNoAlloc(stream) }); n != 0 {
+				t.Fatalf("Decode allocates on %q: %v per stream", clip(stream), n)
 			}
 		}
 	})
 }
 
-// parseAllNoAlloc is decodeWhole without keeping the frames.
-func parseAllNoAlloc(stream []byte) {
+// decodeAllNoAlloc is decodeWhole without keeping the frames.
+func decodeAllNoAlloc(stream []byte) {
+	var f codec.Frame
 	for off := 0; off < len(stream); {
-		_, n, _, err := codec.Parse(stream[off:])
+		n, _, err := f.Decode(stream[off:])
 		if err != nil || n == 0 {
 			return
 		}

@@ -111,12 +111,13 @@ func (s *frameSub) read(bufSize int) {
 	buf := make([]byte, bufSize)
 	start, end := 0, 0
 	readyClosed := false
+	var f codec.Frame
 	for {
 		n, rerr := s.conn.Read(buf[end:])
 		end += n
 		need := 0
 		for start < end {
-			f, m, nd, err := codec.Parse(buf[start:end])
+			m, nd, err := f.Decode(buf[start:end])
 			if err != nil {
 				s.err = fmt.Errorf("subscriber: %w", err)
 				return

@@ -167,10 +167,11 @@ func (rl *relay) serve(c net.Conn) {
 	buf := make([]byte, 2*codec.MaxEventFrame)
 	end := 0
 	var role string
+	var f codec.Frame
 	for {
 		n, err := c.Read(buf[end:])
 		end += n
-		f, m, _, perr := codec.Parse(buf[:end])
+		m, _, perr := f.Decode(buf[:end])
 		if perr != nil || (m > 0 && f.Verb != codec.VerbHELLO) {
 			fmt.Fprintf(os.Stderr, "relay: bad first frame: %v\n", perr)
 			return
