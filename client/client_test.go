@@ -385,13 +385,17 @@ func TestArgumentErrors(t *testing.T) {
 	if err := c.Publish(ctx, "a", strings.Repeat("x", codec.MaxBody), ""); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("large payload: %v", err)
 	}
-	for _, b := range []string{"[]", "{} {}", "  ", "{\"a\":\"\xff\"}"} {
+	// Deeper than the daemon's nesting limit, though encoding/json takes it.
+	tooDeep := strings.Repeat(`{"a":`, codec.MaxJSONDepth) + "{}" + strings.Repeat("}", codec.MaxJSONDepth)
+	for _, b := range []string{"[]", "{} {}", "  ", "{\"a\":\"\xff\"}", tooDeep} {
 		if err := c.PublishRaw(ctx, "a", []byte(b)); !errors.Is(err, ErrInvalidPayload) {
-			t.Errorf("raw body %q: %v", b, err)
+			t.Errorf("raw body %.40q: %v", b, err)
 		}
 	}
-	if err := c.PublishRaw(ctx, "a", nil); err != nil {
-		t.Errorf("empty raw body: %v", err)
+	for _, b := range []string{"", " {} \n", `{"a": [1, {"b": null}]}`} {
+		if err := c.PublishRaw(ctx, "a", []byte(b)); err != nil {
+			t.Errorf("raw body %q: %v", b, err)
+		}
 	}
 	// The connection survived all of it.
 	if st := d.srv.Stats(); st.ProtocolErrors != 0 {

@@ -162,8 +162,9 @@ func buildEnvelope(topic string, payload any, eventType string) ([]byte, error) 
 	return body, nil
 }
 
-// checkRawBody accepts an empty body or exactly one JSON object in valid
-// UTF-8, as the daemon does.
+// checkRawBody accepts an empty body or exactly one JSON object, by the
+// daemon's own rule (codec.ValidJSONObject: valid UTF-8 throughout, nesting
+// within codec.MaxJSONDepth), so a body it accepts is one the daemon does.
 func checkRawBody(body []byte) error {
 	if len(body) > codec.MaxBody {
 		return ErrTooLarge
@@ -171,8 +172,7 @@ func checkRawBody(body []byte) error {
 	if len(body) == 0 {
 		return nil
 	}
-	trimmed := bytes.TrimLeft(body, " \t\r\n")
-	if len(trimmed) == 0 || trimmed[0] != '{' || !json.Valid(body) || !utf8.Valid(body) {
+	if !codec.ValidJSONObject(body) {
 		return fmt.Errorf("%w: body is not one JSON object", ErrInvalidPayload)
 	}
 	return nil
