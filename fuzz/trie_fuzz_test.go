@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"busd/internal/wildcardref"
 	"busd/trie"
 )
 
@@ -12,46 +13,6 @@ import (
 // token, plain literals, both wildcards (which are literals in topics), and a
 // literal that merely contains a wildcard character.
 var trieAlphabet = []string{"", "a", "b", "*", ">", "ab", "a*"}
-
-// trieRefMatch is PROTOCOL.md's wildcard rule, written independently of the
-// trie package.
-func trieRefMatch(pattern, topic string) bool {
-	p := strings.Split(pattern, ".")
-	t := strings.Split(topic, ".")
-	for i, pt := range p {
-		if pt == ">" {
-			return i < len(t)
-		}
-		if i >= len(t) {
-			return false
-		}
-		if pt == "*" {
-			if t[i] == "" {
-				return false
-			}
-			continue
-		}
-		if pt != t[i] {
-			return false
-		}
-	}
-	return len(p) == len(t)
-}
-
-// trieRefKey is the pattern as the index identifies it: tokens after the
-// first ">" do not change what it matches, so they do not make a new pair.
-func trieRefKey(pattern string) string {
-	p := strings.Split(pattern, ".")
-	if i := slices.Index(p, ">"); i >= 0 {
-		return strings.Join(p[:i+1], ".")
-	}
-	return pattern
-}
-
-type trieRefPair struct {
-	pattern string
-	sub     int
-}
 
 // trieScript decodes fuzz bytes into operations.
 type trieScript struct{ data []byte }
@@ -98,15 +59,16 @@ func FuzzTrie(f *testing.F) {
 			trie.New[int](trie.WithCacheSize(3)),
 			trie.New[int](trie.WithCacheSize(0)),
 		}
-		var ref []trieRefPair
+		// The reference: the wildcard rules as regular expressions,
+		// sharing no code with the trie.
+		var ref wildcardref.Index
 		match := func(topic string) {
-			var want []int
-			for _, p := range ref {
-				if trieRefMatch(p.pattern, topic) && !slices.Contains(want, p.sub) {
-					want = append(want, p.sub)
+			for _, p := range ref.Pairs {
+				if got, want := trie.Match(p.Pattern, topic), p.Matches(topic); got != want {
+					t.Fatalf("trie.Match(%q, %q) = %v, want %v", p.Pattern, topic, got, want)
 				}
 			}
-			slices.Sort(want)
+			want := ref.Match(topic)
 			for i, x := range idx {
 				got := slices.Clone(x.Match([]byte(topic)))
 				slices.Sort(got)
@@ -114,7 +76,7 @@ func FuzzTrie(f *testing.F) {
 					got = nil
 				}
 				if !slices.Equal(got, want) {
-					t.Fatalf("index %d: Match(%q) = %v, want %v; pairs %v", i, topic, got, want, ref)
+					t.Fatalf("index %d: Match(%q) = %v, want %v; pairs %v", i, topic, got, want, ref.Pairs)
 				}
 			}
 		}
@@ -140,30 +102,25 @@ func FuzzTrie(f *testing.F) {
 			if !ok {
 				break
 			}
-			p := trieRefPair{trieRefKey(pattern), int(sb) % 4}
-			at := slices.Index(ref, p)
+			sub := int(sb) % 4
 			var want bool
 			if op%4 == 0 {
-				if want = at < 0; want {
-					ref = append(ref, p)
-				}
+				want = ref.Add(pattern, sub)
 			} else {
-				if want = at >= 0; want {
-					ref = slices.Delete(ref, at, at+1)
-				}
+				want = ref.Remove(pattern, sub)
 			}
 			for i, x := range idx {
 				var got bool
 				if op%4 == 0 {
-					got = x.Add(pattern, p.sub)
+					got = x.Add(pattern, sub)
 				} else {
-					got = x.Remove(pattern, p.sub)
+					got = x.Remove(pattern, sub)
 				}
 				if got != want {
-					t.Fatalf("index %d: op %d (%q, %d) = %v, want %v", i, op%4, pattern, p.sub, got, want)
+					t.Fatalf("index %d: op %d (%q, %d) = %v, want %v", i, op%4, pattern, sub, got, want)
 				}
-				if x.Len() != len(ref) {
-					t.Fatalf("index %d: Len = %d, want %d", i, x.Len(), len(ref))
+				if x.Len() != len(ref.Pairs) {
+					t.Fatalf("index %d: Len = %d, want %d", i, x.Len(), len(ref.Pairs))
 				}
 			}
 		}

@@ -42,3 +42,15 @@ func TestMatchMemoHitAllocatesNothing(t *testing.T) {
 		t.Fatalf("memo hit: %.0f allocs", n)
 	}
 }
+
+func TestMatchRuleAllocatesNothing(t *testing.T) {
+	topic := []byte("decky.d1.state.x")
+	for _, p := range []string{"decky.*.state.>", "decky.d1.state.x", "decky.d2.>", "*"} {
+		if n := testing.AllocsPerRun(100, func() { Match(p, "decky.d1.state.x") }); n != 0 {
+			t.Errorf("Match(%q): %.0f allocs", p, n)
+		}
+		if n := testing.AllocsPerRun(100, func() { MatchBytes(p, topic) }); n != 0 {
+			t.Errorf("MatchBytes(%q): %.0f allocs", p, n)
+		}
+	}
+}

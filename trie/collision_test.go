@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"busd/internal/wildcardref"
 )
 
 // TestHashCollisions makes every token (or every token of the same length)
@@ -21,17 +23,17 @@ func TestHashCollisions(t *testing.T) {
 				for seed := range 10 {
 					r := rand.New(rand.NewPCG(uint64(seed), 99))
 					x := New[int](WithCacheSize(size), withHash(h))
-					var ref refIndex
+					var ref wildcardref.Index
 					for step := range 80 {
 						pattern, sub := randTokens(r, 3), r.IntN(3)
 						if r.IntN(3) != 0 {
-							if x.Add(pattern, sub) != ref.add(pattern, sub) {
+							if x.Add(pattern, sub) != ref.Add(pattern, sub) {
 								t.Fatalf("seed %d step %d: Add(%q, %d) disagrees", seed, step, pattern, sub)
 							}
-						} else if len(ref.pairs) > 0 {
-							p := ref.pairs[r.IntN(len(ref.pairs))]
-							if !x.Remove(p.pattern, p.sub) || !ref.remove(p.pattern, p.sub) {
-								t.Fatalf("seed %d step %d: Remove(%q, %d) failed", seed, step, p.pattern, p.sub)
+						} else if len(ref.Pairs) > 0 {
+							p := ref.Pairs[r.IntN(len(ref.Pairs))]
+							if !x.Remove(p.Pattern, p.Sub) || !ref.Remove(p.Pattern, p.Sub) {
+								t.Fatalf("seed %d step %d: Remove(%q, %d) failed", seed, step, p.Pattern, p.Sub)
 							}
 						}
 						if step%4 == 3 {

@@ -12,4 +12,10 @@
 //
 // The empty string is one empty token, both as a pattern and as a topic; the
 // wire layer refuses empty patterns and topics before they get here.
+//
+// Match (and MatchBytes) apply these rules to one pattern; an Index applies
+// them to all its patterns at once. They are the module's one statement of
+// the rules: the client and the peer benchmarks call Match, and the tests
+// compare both with busd/internal/wildcardref, which states the rules as
+// regular expressions.
 package trie

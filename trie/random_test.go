@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"busd/internal/wildcardref"
 )
 
 // alphabet is small on purpose: random patterns and topics built from it
@@ -37,19 +39,19 @@ func allTopics(maxTokens int) []string {
 	return out
 }
 
-func checkAgainstRef(t *testing.T, x *Index[int], ref *refIndex, topics []string, step int) {
+func checkAgainstRef(t *testing.T, x *Index[int], ref *wildcardref.Index, topics []string, step int) {
 	t.Helper()
 	for _, topic := range topics {
 		got := x.Match([]byte(topic))
 		if hasDup(got) {
 			t.Fatalf("step %d topic %q: duplicates in %v", step, topic, got)
 		}
-		if want := ref.match(topic); !slices.Equal(sorted(got), want) {
-			t.Fatalf("step %d topic %q: got %v, want %v (pairs %v)", step, topic, sorted(got), want, ref.pairs)
+		if want := ref.Match(topic); !slices.Equal(sorted(got), want) {
+			t.Fatalf("step %d topic %q: got %v, want %v (pairs %v)", step, topic, sorted(got), want, ref.Pairs)
 		}
 	}
-	if x.Len() != len(ref.pairs) {
-		t.Fatalf("step %d: Len = %d, want %d", step, x.Len(), len(ref.pairs))
+	if x.Len() != len(ref.Pairs) {
+		t.Fatalf("step %d: Len = %d, want %d", step, x.Len(), len(ref.Pairs))
 	}
 }
 
@@ -79,24 +81,24 @@ func TestRandomDifferential(t *testing.T) {
 		for seed := range scripts {
 			r := rand.New(rand.NewPCG(uint64(seed), uint64(size)))
 			x := New[int](WithCacheSize(size))
-			var ref refIndex
+			var ref wildcardref.Index
 			for step := range steps {
 				pattern := randTokens(r, 4)
 				sub := r.IntN(4)
 				// Remove mostly what is there, so the trie also shrinks.
-				if len(ref.pairs) > 0 && r.IntN(3) == 0 {
-					p := ref.pairs[r.IntN(len(ref.pairs))]
-					pattern, sub = p.pattern, p.sub
+				if len(ref.Pairs) > 0 && r.IntN(3) == 0 {
+					p := ref.Pairs[r.IntN(len(ref.Pairs))]
+					pattern, sub = p.Pattern, p.Sub
 					if r.IntN(2) == 0 && strings.HasSuffix(pattern, ">") {
 						pattern += ".b" // another spelling of the same pattern
 					}
 				}
 				if r.IntN(2) == 0 {
-					if got, want := x.Add(pattern, sub), ref.add(pattern, sub); got != want {
+					if got, want := x.Add(pattern, sub), ref.Add(pattern, sub); got != want {
 						t.Fatalf("seed %d step %d: Add(%q, %d) = %v, want %v", seed, step, pattern, sub, got, want)
 					}
 				} else {
-					if got, want := x.Remove(pattern, sub), ref.remove(pattern, sub); got != want {
+					if got, want := x.Remove(pattern, sub), ref.Remove(pattern, sub); got != want {
 						t.Fatalf("seed %d step %d: Remove(%q, %d) = %v, want %v", seed, step, pattern, sub, got, want)
 					}
 				}
@@ -111,8 +113,8 @@ func TestRandomDifferential(t *testing.T) {
 				}
 				checkAgainstRef(t, x, &ref, sample, step)
 			}
-			for _, p := range slices.Clone(ref.pairs) {
-				x.Remove(p.pattern, p.sub)
+			for _, p := range slices.Clone(ref.Pairs) {
+				x.Remove(p.Pattern, p.Sub)
 			}
 			if !x.root.empty() || x.Len() != 0 {
 				t.Fatalf("seed %d: index not empty after removing every pair", seed)

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"busd/internal/wildcardref"
 )
 
 // TestConcurrentStress runs readers against writers. While writers run, a
@@ -32,7 +34,7 @@ func TestConcurrentStress(t *testing.T) {
 		t.Run(fmt.Sprintf("cache=%d", size), func(t *testing.T) {
 			x := New[int](WithCacheSize(size))
 			var ever [everMarker]atomic.Bool
-			refs := make([]refIndex, writers)
+			refs := make([]wildcardref.Index, writers)
 			stop := make(chan struct{})
 			var wg sync.WaitGroup
 			for w := range writers {
@@ -53,11 +55,11 @@ func TestConcurrentStress(t *testing.T) {
 						default:
 						}
 						sub := w*subsPerW + r.IntN(subsPerW)
-						if len(ref.pairs) > 0 && r.IntN(2) == 0 {
-							p := ref.pairs[r.IntN(len(ref.pairs))]
-							ref.remove(p.pattern, p.sub)
-							if !x.Remove(p.pattern, p.sub) {
-								t.Errorf("Remove(%q, %d) of a present pair = false", p.pattern, p.sub)
+						if len(ref.Pairs) > 0 && r.IntN(2) == 0 {
+							p := ref.Pairs[r.IntN(len(ref.Pairs))]
+							ref.Remove(p.Pattern, p.Sub)
+							if !x.Remove(p.Pattern, p.Sub) {
+								t.Errorf("Remove(%q, %d) of a present pair = false", p.Pattern, p.Sub)
 								return
 							}
 							continue
@@ -66,7 +68,7 @@ func TestConcurrentStress(t *testing.T) {
 						// Mark before adding: a reader may see the pair
 						// as soon as Add publishes it.
 						ever[sub].Store(true)
-						if x.Add(pattern, sub) != ref.add(pattern, sub) {
+						if x.Add(pattern, sub) != ref.Add(pattern, sub) {
 							t.Errorf("Add(%q, %d) disagrees with the reference", pattern, sub)
 							return
 						}
@@ -109,9 +111,9 @@ func TestConcurrentStress(t *testing.T) {
 			if t.Failed() {
 				return
 			}
-			var all refIndex
+			var all wildcardref.Index
 			for _, ref := range refs {
-				all.pairs = append(all.pairs, ref.pairs...)
+				all.Pairs = append(all.Pairs, ref.Pairs...)
 			}
 			checkAgainstRef(t, x, &all, topics, -1)
 			t.Logf("%d concurrent matches checked (%+v)", checks.Load(), x.Stats())

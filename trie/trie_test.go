@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+
+	"busd/internal/wildcardref"
 )
 
 // matchCases pins the wildcard rules, each case checked against both the
@@ -81,10 +83,10 @@ var matchCases = []struct {
 	{"a.*.c", "a.>.c", true},
 }
 
-func TestRefMatch(t *testing.T) {
+func TestReferenceMatch(t *testing.T) {
 	for _, c := range matchCases {
-		if got := refMatch(c.pattern, c.topic); got != c.want {
-			t.Errorf("refMatch(%q, %q) = %v, want %v", c.pattern, c.topic, got, c.want)
+		if got := wildcardref.Match(c.pattern, c.topic); got != c.want {
+			t.Errorf("wildcardref.Match(%q, %q) = %v, want %v", c.pattern, c.topic, got, c.want)
 		}
 	}
 }
@@ -108,17 +110,17 @@ func TestMatchCases(t *testing.T) {
 // subscriber, so cases interact through shared trie nodes.
 func TestMatchCasesTogether(t *testing.T) {
 	x := New[int]()
-	var ref refIndex
+	var ref wildcardref.Index
 	for i, c := range matchCases {
 		x.Add(c.pattern, i)
-		ref.add(c.pattern, i)
+		ref.Add(c.pattern, i)
 	}
 	for _, c := range matchCases {
 		got := x.Match([]byte(c.topic))
 		if hasDup(got) {
 			t.Errorf("topic %q: duplicate subscribers in %v", c.topic, got)
 		}
-		if want := ref.match(c.topic); !slices.Equal(sorted(got), want) {
+		if want := ref.Match(c.topic); !slices.Equal(sorted(got), want) {
 			t.Errorf("topic %q: got %v, want %v", c.topic, sorted(got), want)
 		}
 	}
@@ -189,10 +191,10 @@ func TestDedupManySets(t *testing.T) {
 		">", "a.>", "*.>", "a.b.>", "a.*.>", "*.b.>", "*.*.>",
 	}
 	x := New[int]()
-	var ref refIndex
+	var ref wildcardref.Index
 	add := func(p string, sub int) {
 		x.Add(p, sub)
-		ref.add(p, sub)
+		ref.Add(p, sub)
 	}
 	for i, p := range patterns {
 		for s := range 3 + i { // overlapping sets of different sizes
@@ -210,7 +212,7 @@ func TestDedupManySets(t *testing.T) {
 		if hasDup(got) {
 			t.Fatalf("%s: duplicates", topic)
 		}
-		if want := ref.match(topic); !slices.Equal(sorted(got), want) {
+		if want := ref.Match(topic); !slices.Equal(sorted(got), want) {
 			t.Fatalf("%s: got %v, want %v", topic, sorted(got), want)
 		}
 	}
@@ -219,17 +221,17 @@ func TestDedupManySets(t *testing.T) {
 // TestSubSetIndex crosses the linear/indexed threshold in both directions.
 func TestSubSetIndex(t *testing.T) {
 	x := New[int]()
-	var ref refIndex
+	var ref wildcardref.Index
 	for round := range 3 {
 		for i := range 3 * linearMax {
 			x.Add("p", i)
-			ref.add("p", i)
+			ref.Add("p", i)
 		}
 		for i := 0; i < 3*linearMax; i += 1 + round {
-			if x.Remove("p", i) != ref.remove("p", i) {
+			if x.Remove("p", i) != ref.Remove("p", i) {
 				t.Fatalf("round %d: Remove(%d) disagrees", round, i)
 			}
-			if got, want := sorted(x.Match([]byte("p"))), ref.match("p"); !slices.Equal(got, want) {
+			if got, want := sorted(x.Match([]byte("p"))), ref.Match("p"); !slices.Equal(got, want) {
 				t.Fatalf("round %d after removing %d: got %v, want %v", round, i, got, want)
 			}
 		}

@@ -162,3 +162,23 @@ func BenchmarkMatchParallel(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMatchRule is the standalone matcher on one pattern of each shape
+// the bus sees, against a topic it matches and one it does not; the client
+// and the peer benchmarks' filters run it once per event and pattern.
+func BenchmarkMatchRule(b *testing.B) {
+	for _, pattern := range []string{"decky.d1.state", "decky.*.state", "topology.t1.>"} {
+		for _, topic := range []string{"decky.d1.state", "topology.t1.status"} {
+			b.Run(fmt.Sprintf("pattern=%s/topic=%s", pattern, topic), func(b *testing.B) {
+				tb := []byte(topic)
+				want := Match(pattern, topic)
+				b.ReportAllocs()
+				for b.Loop() {
+					if MatchBytes(pattern, tb) != want {
+						b.Fatal("the answer changed")
+					}
+				}
+			})
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"busd/codec"
+	"busd/trie"
 )
 
 func TestBodyStampAndParse(t *testing.T) {
@@ -166,20 +167,6 @@ func TestHistogram(t *testing.T) {
 	}
 }
 
-// match is the wildcard rule of PROTOCOL.md.
-func match(pattern, topic string) bool {
-	p, tk := strings.Split(pattern, "."), strings.Split(topic, ".")
-	for i, tok := range p {
-		if tok == ">" {
-			return len(tk) > i
-		}
-		if i >= len(tk) || (tok == "*" && tk[i] == "") || (tok != "*" && tok != tk[i]) {
-			return false
-		}
-	}
-	return len(p) == len(tk)
-}
-
 func TestWorkloads(t *testing.T) {
 	names := map[string]bool{}
 	for _, w := range append(Workloads(), PayloadSweep()...) {
@@ -193,7 +180,7 @@ func TestWorkloads(t *testing.T) {
 		for p := 0; p < w.Publishers; p++ {
 			topic := w.Topic(p, 0)
 			for _, pat := range w.Patterns {
-				if !match(pat, topic) {
+				if !trie.Match(pat, topic) {
 					t.Errorf("%s: pattern %q does not match topic %q", w.Name, pat, topic)
 				}
 			}
@@ -204,7 +191,7 @@ func TestWorkloads(t *testing.T) {
 			shapes := map[string]int{}
 			seen := map[string]bool{}
 			for _, pat := range idle {
-				if match(pat, topic) {
+				if trie.Match(pat, topic) {
 					t.Errorf("%s: idle pattern %q matches %q", w.Name, pat, topic)
 				}
 				seen[pat] = true

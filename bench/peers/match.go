@@ -1,53 +1,15 @@
 package peers
 
-// Matching with busd's semantics (PROTOCOL.md, "Wildcards"), used by the
+import "busd/trie"
+
+// Matching with busd's semantics (PROTOCOL.md, "Wildcards", applied by
+// busd's own trie.MatchBytes), used by the
 // peer clients to give every system busd's delivery contract: a peer whose
 // pattern language is looser (Redis globs, MQTT's '+' and '#') delivers some
 // events busd would not, and every peer delivers one copy per matching
 // subscription where busd delivers one per connection. The clients drop
 // those extra deliveries before the workload sees them; the server still
 // paid for sending them, which is part of what is measured.
-
-// matchTopic reports whether topic matches the busd pattern, with tokens
-// separated by sep in both ('.' for busd, NATS and Redis, '/' once a topic
-// has been translated to MQTT). It allocates nothing.
-func matchTopic(pattern string, topic []byte, sep byte) bool {
-	pi, ti := 0, 0
-	for {
-		// Next pattern token.
-		pe := pi
-		for pe < len(pattern) && pattern[pe] != sep {
-			pe++
-		}
-		ptok := pattern[pi:pe]
-		if ptok == ">" {
-			// At least one topic token remains here (possibly empty):
-			// ti <= len(topic) always holds while tokens remain.
-			return ti <= len(topic)
-		}
-		if ti > len(topic) {
-			return false // topic ran out of tokens
-		}
-		te := ti
-		for te < len(topic) && topic[te] != sep {
-			te++
-		}
-		ttok := topic[ti:te]
-		if ptok == "*" {
-			if len(ttok) == 0 {
-				return false
-			}
-		} else if string(ttok) != ptok {
-			return false
-		}
-		pLast := pe >= len(pattern)
-		tLast := te >= len(topic)
-		if pLast || tLast {
-			return pLast && tLast
-		}
-		pi, ti = pe+1, te+1
-	}
-}
 
 // subSet is a subscriber's patterns in busd syntax, deduplicated in order
 // (a busd SUB set holds a pattern once), and the server subscriptions they
@@ -58,13 +20,12 @@ type subSet struct {
 	pats  []string
 	subs  []string
 	subOf []int
-	sep   byte
 }
 
-func newSubSet(patterns []string, sep byte, translate func(string) (string, error)) (subSet, error) {
+func newSubSet(patterns []string, translate func(string) (string, error)) (subSet, error) {
 	seen := make(map[string]bool, len(patterns))
 	idx := make(map[string]int, len(patterns))
-	s := subSet{sep: sep}
+	var s subSet
 	for _, p := range patterns {
 		if seen[p] {
 			continue
@@ -86,10 +47,11 @@ func newSubSet(patterns []string, sep byte, translate func(string) (string, erro
 	return s, nil
 }
 
-// first returns the index of the first pattern matching topic, or -1.
+// first returns the index of the first pattern matching topic (in busd
+// syntax), or -1.
 func (s *subSet) first(topic []byte) int {
 	for i, p := range s.pats {
-		if matchTopic(p, topic, s.sep) {
+		if trie.MatchBytes(p, topic) {
 			return i
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 
 	"busd/bench/load"
+	"busd/trie"
 )
 
 // Mosquitto is Debian's mosquitto broker, run as a child process with one
@@ -248,7 +249,10 @@ func (p *mqttPublisher) Close() error {
 // PUBLISH packets out of its read buffer without allocating.
 type mqttSubscriber struct {
 	*mqttConn
-	set     subSet
+	set subSet
+	// topic holds the busd spelling of the PUBLISH being filtered; only
+	// the read loop uses it.
+	topic   []byte
 	onEvent func([]byte)
 	ready   chan struct{}
 	done    chan struct{}
@@ -256,19 +260,9 @@ type mqttSubscriber struct {
 }
 
 func (s *Mosquitto) NewSubscriber(patterns []string, onEvent func(body []byte)) (load.Subscriber, error) {
-	set, err := newSubSet(patterns, '/', MQTTFilter)
+	set, err := newSubSet(patterns, MQTTFilter)
 	if err != nil {
 		return nil, err
-	}
-	// The client matches topics as they arrive, with '/' separators.
-	for i, p := range set.pats {
-		b := []byte(p)
-		for j := range b {
-			if b[j] == '.' {
-				b[j] = '/'
-			}
-		}
-		set.pats[i] = string(b)
 	}
 	mc, err := s.dial()
 	if err != nil {
@@ -335,14 +329,16 @@ func (s *mqttSubscriber) parse() error {
 }
 
 // deliver decides whether this PUBLISH is passed on: MQTT's '+' and '#'
-// are looser than busd's '*' and '>', so the topic is checked with busd's
-// semantics. Mosquitto (2.0) sends a client one copy of a message however
-// many of its filters match (TestOverlapAndLooseMatches holds it to that).
-func (s *mqttSubscriber) deliver(topic []byte) bool {
+// are looser than busd's '*' and '>', so the topic, translated back to busd
+// syntax, is checked with busd's semantics. Mosquitto (2.0) sends a client
+// one copy of a message however many of its filters match
+// (TestOverlapAndLooseMatches holds it to that).
+func (s *mqttSubscriber) deliver(mqttTopic []byte) bool {
+	s.topic = appendBusdTopic(s.topic[:0], mqttTopic)
 	if len(s.set.pats) == 1 {
-		return matchTopic(s.set.pats[0], topic, '/')
+		return trie.MatchBytes(s.set.pats[0], s.topic)
 	}
-	return s.set.first(topic) >= 0
+	return s.set.first(s.topic) >= 0
 }
 
 func (s *mqttSubscriber) Ready(ctx context.Context) error {

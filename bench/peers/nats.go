@@ -240,7 +240,7 @@ type natsSubscriber struct {
 }
 
 func (s *NATS) NewSubscriber(patterns []string, onEvent func(body []byte)) (load.Subscriber, error) {
-	set, err := newSubSet(patterns, '.', NATSSubject)
+	set, err := newSubSet(patterns, NATSSubject)
 	if err != nil {
 		return nil, err
 	}

@@ -191,7 +191,7 @@ type redisSubscriber struct {
 func (s *Redis) NewSubscriber(patterns []string, onEvent func(body []byte)) (load.Subscriber, error) {
 	// A subscription is named "c:channel" or "p:glob" in the set, so an
 	// exact channel and a glob of the same spelling stay apart.
-	set, err := newSubSet(patterns, '.', func(p string) (string, error) {
+	set, err := newSubSet(patterns, func(p string) (string, error) {
 		g, exact := RedisPattern(p)
 		if exact {
 			return "c:" + g, nil

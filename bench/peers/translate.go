@@ -87,6 +87,20 @@ func MQTTTopic(topic string) (string, error) {
 	return strings.ReplaceAll(topic, ".", "/"), nil
 }
 
+// appendBusdTopic appends the busd topic an MQTT topic name was translated
+// from: MQTTTopic turns '.' into '/' and refuses topics that hold a '/', so
+// turning every '/' back into '.' recovers the topic exactly.
+func appendBusdTopic(dst, mqttTopic []byte) []byte {
+	n := len(dst)
+	dst = append(dst, mqttTopic...)
+	for i := n; i < len(dst); i++ {
+		if dst[i] == '/' {
+			dst[i] = '.'
+		}
+	}
+	return dst
+}
+
 // MQTTFilter translates a busd pattern to an MQTT topic filter: '*' → '+',
 // a '>' tail → '#', '.' → '/'. Both are supersets of busd's meaning: '+'
 // also matches an empty level ("a/+" matches "a/"), and "a/#" also matches

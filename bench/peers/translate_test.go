@@ -3,6 +3,8 @@ package peers
 import (
 	"strings"
 	"testing"
+
+	"busd/trie"
 )
 
 func TestNATSSubject(t *testing.T) {
@@ -88,7 +90,9 @@ func TestMQTT(t *testing.T) {
 	}
 }
 
-func TestMatchTopic(t *testing.T) {
+// TestMatchDeliveryFilters: every client's filter gives busd's answer. The
+// MQTT client sees topics with '/' separators and translates them back.
+func TestMatchDeliveryFilters(t *testing.T) {
 	for _, tc := range []struct {
 		pat, topic string
 		want       bool
@@ -109,13 +113,29 @@ func TestMatchTopic(t *testing.T) {
 		{"decky.d1.state", "decky.d1.stat", false},
 		{"decky.d1", "decky.d1.state", false},
 	} {
-		if got := matchTopic(tc.pat, []byte(tc.topic), '.'); got != tc.want {
-			t.Errorf("matchTopic(%q, %q) = %v, want %v", tc.pat, tc.topic, got, tc.want)
+		set, err := newSubSet([]string{tc.pat}, func(p string) (string, error) { return p, nil })
+		if err != nil {
+			t.Fatal(err)
 		}
-		// The same with MQTT's separator.
-		p, tp := strings.ReplaceAll(tc.pat, ".", "/"), strings.ReplaceAll(tc.topic, ".", "/")
-		if got := matchTopic(p, []byte(tp), '/'); got != tc.want {
-			t.Errorf("matchTopic(%q, %q) = %v, want %v", p, tp, got, tc.want)
+		if got := set.first([]byte(tc.topic)) == 0; got != tc.want {
+			t.Errorf("subSet(%q).first(%q) matched %v, want %v", tc.pat, tc.topic, got, tc.want)
+		}
+		mt, err := MQTTTopic(tc.topic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := string(appendBusdTopic(nil, []byte(mt))); got != tc.topic {
+			t.Errorf("MQTT topic %q translates back to %q, want %q", mt, got, tc.topic)
+		}
+		for _, pats := range [][]string{{tc.pat}, {"zz.never", tc.pat}} { // one pattern, and several
+			mset, err := newSubSet(pats, MQTTFilter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := &mqttSubscriber{set: mset}
+			if got := s.deliver([]byte(mt)); got != tc.want {
+				t.Errorf("MQTT subscriber %q: deliver(%q) = %v, want %v", pats, mt, got, tc.want)
+			}
 		}
 	}
 }
@@ -133,7 +153,7 @@ func TestTranslationsAreSupersets(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, tp := range topics {
-			if !matchTopic(p, []byte(tp), '.') {
+			if !trie.Match(p, tp) {
 				continue
 			}
 			if exact && glob != tp || !exact && !globMatch(glob, tp) {
