@@ -120,15 +120,35 @@ func next(t *testing.T, s *Subscription) Event {
 	return ev
 }
 
-// nothing checks that s receives nothing for a short while.
-func nothing(t *testing.T, s *Subscription) {
+// nextIsBarrier publishes a barrier event on topic from pub and checks that
+// it is the next event each of subs receives. One publisher's events reach a
+// subscriber in publish order, so anything pub published earlier that a
+// subscription must not get would arrive before the barrier: no waiting for
+// "long enough".
+func nextIsBarrier(t *testing.T, pub Bus, topic string, subs ...*Subscription) {
+	t.Helper()
+	if err := pub.Publish(context.Background(), topic, nil, "barrier"); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range subs {
+		if ev := next(t, s); ev.Topic != topic || ev.Type != "barrier" {
+			t.Fatalf("%q received %s %s before the barrier", s.Pattern(), ev.Topic, ev.Body)
+		}
+	}
+}
+
+// queueEmpty checks that s, still open, has nothing queued. Enough for the
+// fake and Nop, which deliver synchronously: what Publish delivers is
+// queued when it returns.
+func queueEmpty(t *testing.T, s *Subscription) {
 	t.Helper()
 	select {
 	case ev, ok := <-s.C():
-		if ok {
-			t.Fatalf("%q received %s %s", s.Pattern(), ev.Topic, ev.Body)
+		if !ok {
+			t.Fatalf("%q ended: %v", s.Pattern(), s.Err())
 		}
-	case <-time.After(100 * time.Millisecond):
+		t.Fatalf("%q received %s %s", s.Pattern(), ev.Topic, ev.Body)
+	default:
 	}
 }
 

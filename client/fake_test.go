@@ -22,7 +22,7 @@ func TestFakeHubDeliversToAll(t *testing.T) {
 		if ev.Topic != "topology.t1.status" || ev.Type != "status" || ev.V != 1 || !hexID.MatchString(ev.ID) || string(ev.Payload) != `{"s":"ok"}` {
 			t.Errorf("%q: %+v", s.Pattern(), ev)
 		}
-		nothing(t, s)
+		queueEmpty(t, s)
 	}
 	if got := f.Published(); len(got) != 2 || got[1].Topic != "topology" {
 		t.Errorf("Published: %+v", got)
@@ -43,7 +43,7 @@ func TestFakeConnNoEcho(t *testing.T) {
 	if ev := next(t, hub); ev.Type != "from-a" {
 		t.Errorf("hub got %+v", ev)
 	}
-	nothing(t, sa) // never its own
+	queueEmpty(t, sa) // never its own
 
 	a.Close()
 	if _, err := sa.Next(ctx); !errors.Is(err, ErrClosed) {
@@ -108,7 +108,7 @@ func TestNop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nothing(t, s)
+	queueEmpty(t, s)
 	b.Close()
 	if _, err := s.Next(ctx); !errors.Is(err, ErrClosed) {
 		t.Errorf("after Close: %v", err)

@@ -243,10 +243,27 @@ var jsonCases = []struct {
 	{`{"a":[.5]}`, false},
 }
 
+// jsonPathDisagrees checks ValidJSONObject and, each on its own, the two
+// validators behind it against want, and returns the name of the first
+// that disagrees, or "". ValidJSONObject runs one path per input (both only
+// in builds with the invariants tag), so without this the scalar path would
+// go unchecked on long bodies wherever the vector kernel runs.
+func jsonPathDisagrees(b []byte, want bool) string {
+	switch {
+	case ValidJSONObject(b) != want:
+		return "ValidJSONObject"
+	case validJSONObjectScalar(b) != want:
+		return "validJSONObjectScalar"
+	case len(b) >= jsonTokensMin && validJSONObjectTokens(b) != want:
+		return "validJSONObjectTokens"
+	}
+	return ""
+}
+
 func TestValidJSONObjectTable(t *testing.T) {
 	for _, tc := range jsonCases {
-		if got := ValidJSONObject([]byte(tc.in)); got != tc.want {
-			t.Errorf("ValidJSONObject(%q) = %v, want %v", tc.in, got, tc.want)
+		if who := jsonPathDisagrees([]byte(tc.in), tc.want); who != "" {
+			t.Errorf("%s(%q) = %v, want %v", who, tc.in, !tc.want, tc.want)
 		}
 		if got := jsonOracle([]byte(tc.in)); got != tc.want {
 			t.Errorf("oracle(%q) = %v, want %v (table disagrees with encoding/json)", tc.in, got, tc.want)
@@ -273,13 +290,13 @@ func TestValidJSONObjectStringPositions(t *testing.T) {
 			for post := 0; post < 20; post++ {
 				for _, pad := range []string{"}", "   }", `, "k": [1, 2, 3, 4, 5, 6, 7, 8]}`} {
 					in := `{"a":"` + strings.Repeat("x", pre) + sp.s + strings.Repeat("y", post) + `"` + pad
-					if got := ValidJSONObject([]byte(in)); got != sp.want {
-						t.Fatalf("ValidJSONObject(%q) = %v, want %v", in, got, sp.want)
+					if who := jsonPathDisagrees([]byte(in), sp.want); who != "" {
+						t.Fatalf("%s(%q) = %v, want %v", who, in, !sp.want, sp.want)
 					}
 					// Same, with the special byte(s) in a key.
 					in = `{"` + strings.Repeat("x", pre) + sp.s + strings.Repeat("y", post) + `":0` + pad
-					if got := ValidJSONObject([]byte(in)); got != sp.want {
-						t.Fatalf("ValidJSONObject(%q) = %v, want %v", in, got, sp.want)
+					if who := jsonPathDisagrees([]byte(in), sp.want); who != "" {
+						t.Fatalf("%s(%q) = %v, want %v", who, in, !sp.want, sp.want)
 					}
 				}
 				// The same string, unterminated, is never valid.
@@ -320,8 +337,8 @@ func TestValidJSONObjectDepth(t *testing.T) {
 			}
 		}
 		for name, in := range map[string]string{"obj": obj, "arr": arr, "alt": alt.String()} {
-			if got := ValidJSONObject([]byte(in)); got != want {
-				t.Errorf("depth %d %s: got %v, want %v", d, name, got, want)
+			if who := jsonPathDisagrees([]byte(in), want); who != "" {
+				t.Errorf("depth %d %s: %s says %v, want %v", d, name, who, !want, want)
 			}
 			if d <= 9000 { // encoding/json has its own limit of 10000
 				if got := jsonOracle([]byte(in)); got != want {
@@ -547,9 +564,9 @@ func TestValidJSONObjectDifferential(t *testing.T) {
 	g := &jsonGen{r: r}
 	var valid, invalid int
 	check := func(b []byte) {
-		got, want := ValidJSONObject(b), jsonOracle(b)
-		if got != want {
-			t.Fatalf("ValidJSONObject(%q) = %v, oracle says %v", b, got, want)
+		want := jsonOracle(b)
+		if who := jsonPathDisagrees(b, want); who != "" {
+			t.Fatalf("%s(%q) = %v, oracle says %v", who, b, !want, want)
 		}
 		if want {
 			valid++
@@ -589,13 +606,13 @@ func TestValidJSONObjectAllPrefixes(t *testing.T) {
 	for _, doc := range [][]byte{[]byte(jsonTestEnvelope), g.buf} {
 		for p := 0; p <= len(doc); p++ {
 			b := doc[:p]
-			if got, want := ValidJSONObject(b), jsonOracle(b); got != want {
-				t.Fatalf("prefix %q: got %v, oracle %v", b, got, want)
+			if want := jsonOracle(b); jsonPathDisagrees(b, want) != "" {
+				t.Fatalf("prefix %q: %s says %v, oracle %v", b, jsonPathDisagrees(b, want), !want, want)
 			}
 			if p < len(doc) {
 				d := append(append([]byte(nil), doc[:p]...), doc[p+1:]...)
-				if got, want := ValidJSONObject(d), jsonOracle(d); got != want {
-					t.Fatalf("deletion %q: got %v, oracle %v", d, got, want)
+				if want := jsonOracle(d); jsonPathDisagrees(d, want) != "" {
+					t.Fatalf("deletion %q: %s says %v, oracle %v", d, jsonPathDisagrees(d, want), !want, want)
 				}
 			}
 		}
