@@ -190,7 +190,8 @@ valueByte: // A value starts with c = b[i].
 	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
 		// -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
 		// The same grammar as in validJSONObjectScalar, inline in both:
-		// as a shared function it cost both walkers 5-10%.
+		// as a shared function it slowed both walkers
+		// (BenchmarkValidJSONObject; bench/decisions/codec.md).
 		if c == '-' {
 			i++
 			if i >= n {

@@ -43,8 +43,9 @@ func FuzzJSONObject(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	// testing.AllocsPerRun stops the world twice per call, which slows
-	// fuzzing twentyfold, so while fuzzing only every 64th input is
-	// measured; replaying the corpus (plain go test) measures them all.
+	// fuzzing many times over (bench/decisions/fuzz.md), so while fuzzing
+	// only every 64th input is measured; replaying the corpus (plain go
+	// test) measures them all.
 	checkAllocs := !jsonRaceEnabled()
 	allocEvery := uint64(1)
 	if fl := flag.Lookup("test.fuzz"); fl != nil && fl.Value.String() != "" {

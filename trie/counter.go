@@ -17,8 +17,9 @@ const counterStripes = 32
 // stack is its own, so a goroutine keeps using one cell while different
 // goroutines spread over the cells. A stack move only changes the cell,
 // which is harmless because cells are only ever summed. This needs no
-// pooled token per call; xsync.Counter's sync.Pool round trip was measured
-// at several times the cost of the rest of a cache hit.
+// pooled token per call: xsync.Counter's sync.Pool round trip cost more
+// than the rest of a cache hit (BenchmarkMatch, cache=hit;
+// bench/decisions/trie.md).
 type stripedCounter struct {
 	cells [counterStripes]struct {
 		n atomic.Uint64

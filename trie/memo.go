@@ -12,8 +12,8 @@ import "bytes"
 // happened since.
 //
 // Its hits reach the index's statistics only through FlushMemo: counting
-// each one in the shared counter took a locked add per publish, about 8 ns
-// of a 230 ns event in the daemon's profile.
+// each one in the shared counter took a locked add per publish
+// (BenchmarkMatchMemo; bench/decisions/trie.md).
 type Memo[T comparable] struct {
 	topic []byte
 	gen   uint64

@@ -20,9 +20,10 @@ import (
 // shares; one write per subscriber per batch; and the ticker when nothing
 // happens. At high rates events share reads and the per-event terms
 // dominate; at low rates every event pays a wakeup, which is why a model
-// without the batch terms was off by up to 68 %. It is fitted by least
-// squares to fixed-rate runs on the machine that will be sized (saturated
-// runs all cost about one core per second, which hides the terms).
+// without the batch terms fitted held-out runs badly
+// (bench/decisions/load.md). It is fitted by least squares to fixed-rate
+// runs on the machine that will be sized (saturated runs all cost about
+// one core per second, which hides the terms).
 type CostModel struct {
 	PerPublished     float64 // CPU-seconds per published event
 	PerDelivered     float64 // CPU-seconds per delivered event

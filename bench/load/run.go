@@ -242,8 +242,7 @@ func (r *runState) minNext(p int) uint64 {
 // measures, and a Go process with more processors than busy goroutines
 // spins threads looking for work: on 2 cores, one processor took the
 // generator's CPU per event down and left the server the other core, which
-// raised the closed-loop rates (busd W1w 2.2-2.6M -> 3.2-3.4M,
-// the raw relay 3.8-4.3M -> 4.1-4.8M, NATS about the same). It is set with
+// raised the closed-loop rates (bench/decisions/load.md). It is set with
 // runtime.GOMAXPROCS, not the environment, so the servers the generator
 // starts keep their own default.
 var ClientProcs = 1
