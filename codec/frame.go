@@ -28,7 +28,8 @@ type Frame struct {
 	Body []byte
 }
 
-// Parse is Decode returning the frame by value.
+// Parse is Decode returning the frame by value; its Args and Body alias buf
+// in the same way, valid until buf is reused or discarded.
 //
 // Deprecated: use (*Frame).Decode; kept until cmd/busd's tests move.
 func Parse(buf []byte) (f Frame, n, need int, err error) {
