@@ -53,28 +53,9 @@ func New[T comparable](opts ...Option) *Index[T] {
 // was already there, also when it was added under another spelling of the
 // same normalized pattern (see Index).
 func (x *Index[T]) Add(pattern string, sub T) bool {
-	p := normalize(pattern)
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	n := &x.root
-	for more := true; more; {
-		var tok string
-		tok, p, more = nextToken(p)
-		switch tok {
-		case "*":
-			if n.star == nil {
-				n.star = &node[T]{parent: n, token: "*"}
-			}
-			n = n.star
-		case ">":
-			if n.tail == nil {
-				n.tail = &node[T]{parent: n, token: ">"}
-			}
-			n = n.tail
-		default:
-			n = n.addChild(tok, x.hash(tok))
-		}
-	}
+	n := x.patternNode(pattern, true)
 	// If the pair existed, its node existed too, so nothing was created
 	// above and there is nothing to undo.
 	if !n.subs.add(sub) {
@@ -90,22 +71,9 @@ func (x *Index[T]) Add(pattern string, sub T) bool {
 
 // Remove deletes the pair; it reports false if it was not there.
 func (x *Index[T]) Remove(pattern string, sub T) bool {
-	p := normalize(pattern)
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	n := &x.root
-	for more := true; more && n != nil; {
-		var tok string
-		tok, p, more = nextToken(p)
-		switch tok {
-		case "*":
-			n = n.star
-		case ">":
-			n = n.tail
-		default:
-			n = n.child(tok, x.hash(tok))
-		}
-	}
+	n := x.patternNode(pattern, false)
 	if n == nil || !n.subs.remove(sub) {
 		return false
 	}
@@ -119,6 +87,37 @@ func (x *Index[T]) Remove(pattern string, sub T) bool {
 	}
 	x.gen.Add(1)
 	return true
+}
+
+// patternNode returns the node that pattern, normalized, leads to: "*"
+// and ">" tokens follow the wildcard children, any other token the literal
+// child. With create, missing nodes are made on the way; without, it
+// returns nil where the path ends. The caller holds x.mu exclusively.
+func (x *Index[T]) patternNode(pattern string, create bool) *node[T] {
+	n, p := &x.root, normalize(pattern)
+	for more := true; more && n != nil; {
+		var tok string
+		tok, p, more = nextToken(p)
+		switch tok {
+		case "*":
+			if n.star == nil && create {
+				n.star = &node[T]{parent: n, token: "*"}
+			}
+			n = n.star
+		case ">":
+			if n.tail == nil && create {
+				n.tail = &node[T]{parent: n, token: ">"}
+			}
+			n = n.tail
+		default:
+			if create {
+				n = n.addChild(tok, x.hash(tok))
+			} else {
+				n = n.child(tok, x.hash(tok))
+			}
+		}
+	}
+	return n
 }
 
 // Len returns the number of (pattern, subscriber) pairs.

@@ -258,7 +258,7 @@ func WriteCapacity(w io.Writer, runs []Result, ringBytes, highWater int) error {
 		{1_000, 1_000, 1, 300}, {10_000, 10_000, 1, 300}, {10_000, 10_000, 8, 300}, {100_000, 20_000, 1, 220},
 		{100_000, 20_000, 4, 400}, {500_000, 10_000, 1, 220}, {200_000, 10_000, 8, 220}, {50_000, 10_000, 2, 16 << 10},
 	} {
-		fmt.Fprintf(w, "| %s | %s | %s | %.0f | %.2f |\n", si(ex.rate), si(ex.reads), SizeName(ex.size), ex.fanout,
+		fmt.Fprintf(w, "| %s | %s | %s | %.0f | %.2f |\n", FormatRate(ex.rate), FormatRate(ex.reads), SizeName(ex.size), ex.fanout,
 			m.Cores(ex.rate, ex.reads, ex.fanout, ex.size))
 	}
 	fmt.Fprintln(w)

@@ -77,7 +77,7 @@ func (r Result) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-4s %-10s %-6s %d→%d %6s  pub %7s/s  dlv %7s/s %7.1f MB/s  lost %d",
 		r.System, r.Workload, r.Mode, r.Publishers, r.Subscribers, SizeName(r.Size),
-		si(r.PublishedPerSec), si(r.DeliveredPerSec), r.MBPerSec, r.Lost)
+		FormatRate(r.PublishedPerSec), FormatRate(r.DeliveredPerSec), r.MBPerSec, r.Lost)
 	if r.OutOfOrder > 0 {
 		fmt.Fprintf(&b, "  disorder %d", r.OutOfOrder)
 	}
@@ -96,7 +96,9 @@ func (r Result) String() string {
 	return b.String()
 }
 
-func si(v float64) string {
+// FormatRate writes a rate (or any count) with an SI suffix, as the tables
+// print it: 3.21M, 45.6k, 812.
+func FormatRate(v float64) string {
 	switch {
 	case v >= 1e6:
 		return fmt.Sprintf("%.2fM", v/1e6)

@@ -1,14 +1,12 @@
 package peers
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/user"
-	"path/filepath"
 	"strconv"
 	"sync/atomic"
 
@@ -36,18 +34,14 @@ func (s *Mosquitto) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "busd-peer-mqtt-")
-	if err != nil {
-		return err
-	}
-	sock := filepath.Join(dir, "mqtt.sock")
 	// Run as root, mosquitto switches to the user named here: keep the
 	// current one so it can bind in our private directory.
 	who := "mosquitto"
 	if u, err := user.Current(); err == nil {
 		who = u.Username
 	}
-	conf := fmt.Sprintf(`user %s
+	conf := func(_, sock string) string {
+		return fmt.Sprintf(`user %s
 listener 0 %s
 allow_anonymous true
 persistence false
@@ -60,23 +54,9 @@ log_type error
 log_type warning
 connection_messages false
 `, who, sock)
-	cf := filepath.Join(dir, "mosquitto.conf")
-	if err := os.WriteFile(cf, []byte(conf), 0o600); err != nil {
-		os.RemoveAll(dir)
-		return err
 	}
-	p, _, err := startChild(dir, bin, []string{"-c", cf}, false)
-	if err != nil {
-		os.RemoveAll(dir)
-		return err
-	}
-	s.proc, s.sock = p, sock
-	if err := p.waitDial(ctx, "unix", sock); err != nil {
-		p.stop()
-		s.proc = nil
-		return err
-	}
-	return nil
+	s.proc, s.sock, err = startConfigured(ctx, "mqtt", bin, conf, func(cf string) []string { return []string{"-c", cf} })
+	return err
 }
 
 func (s *Mosquitto) Stop() error {
@@ -108,18 +88,8 @@ func appendStr(b []byte, s string) []byte {
 }
 
 type mqttConn struct {
-	c   net.Conn
-	w   *bufio.Writer
-	rb  *rbuf
-	err atomic.Pointer[error]
-}
-
-func (mc *mqttConn) setErr(err error) { mc.err.CompareAndSwap(nil, &err) }
-func (mc *mqttConn) loadErr() error {
-	if p := mc.err.Load(); p != nil {
-		return *p
-	}
-	return nil
+	peerConn
+	rb *rbuf
 }
 
 // packet reads one MQTT control packet: its first byte and its body.
@@ -159,7 +129,8 @@ func (s *Mosquitto) dial() (*mqttConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	mc := &mqttConn{c: c, w: bufio.NewWriterSize(c, clientBuf), rb: newRbuf(c)}
+	mc := &mqttConn{rb: newRbuf(c)}
+	mc.init(c)
 	id := "bench-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatInt(mqttClientSeq.Add(1), 10)
 	var vh []byte
 	vh = appendStr(vh, "MQTT")
@@ -254,9 +225,7 @@ type mqttSubscriber struct {
 	// the read loop uses it.
 	topic   []byte
 	onEvent func([]byte)
-	ready   chan struct{}
-	done    chan struct{}
-	closed  atomic.Bool
+	subscriberLife
 }
 
 func (s *Mosquitto) NewSubscriber(patterns []string, onEvent func(body []byte)) (load.Subscriber, error) {
@@ -268,8 +237,8 @@ func (s *Mosquitto) NewSubscriber(patterns []string, onEvent func(body []byte)) 
 	if err != nil {
 		return nil, err
 	}
-	sub := &mqttSubscriber{mqttConn: mc, set: set, onEvent: onEvent,
-		ready: make(chan struct{}), done: make(chan struct{})}
+	sub := &mqttSubscriber{mqttConn: mc, set: set, onEvent: onEvent}
+	sub.subscriberLife.init()
 	var vh []byte
 	vh = append(vh, 0, 1) // packet identifier
 	for _, f := range set.subs {
@@ -342,23 +311,14 @@ func (s *mqttSubscriber) deliver(mqttTopic []byte) bool {
 }
 
 func (s *mqttSubscriber) Ready(ctx context.Context) error {
-	select {
-	case <-s.ready:
-		return s.loadErr()
-	case <-s.done:
-		if err := s.loadErr(); err != nil {
-			return err
-		}
-		return errors.New("mqtt: subscriber closed before ready")
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return s.awaitReady(ctx, &s.peerConn, "mqtt")
 }
 
 func (s *mqttSubscriber) Close() error {
+	// Closing first: the broker closes its end once it reads the
+	// DISCONNECT, and the read loop must not report that.
 	s.closed.Store(true)
-	s.c.Write([]byte{0xe0, 0})
-	s.c.Close()
-	<-s.done
+	s.c.Write([]byte{0xe0, 0}) // DISCONNECT
+	s.end(&s.peerConn)
 	return nil
 }

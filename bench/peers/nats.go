@@ -1,7 +1,6 @@
 package peers
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -117,9 +116,7 @@ func (s *NATS) Stop() error {
 // natsConn is the common part of a publisher and a subscriber: a TCP
 // connection that has sent CONNECT.
 type natsConn struct {
-	c   net.Conn
-	w   *bufio.Writer
-	err atomic.Pointer[error]
+	peerConn
 }
 
 func (s *NATS) dial() (*natsConn, error) {
@@ -130,21 +127,11 @@ func (s *NATS) dial() (*natsConn, error) {
 	if tc, ok := c.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
 	}
-	nc := &natsConn{c: c, w: bufio.NewWriterSize(c, clientBuf)}
+	nc := &natsConn{}
+	nc.init(c)
 	// The server sends INFO first; CONNECT may follow at once.
 	nc.w.WriteString(`CONNECT {"verbose":false,"pedantic":false,"echo":false,"lang":"go","version":"bench","protocol":1}` + "\r\n")
 	return nc, nil
-}
-
-func (nc *natsConn) setErr(err error) {
-	nc.err.CompareAndSwap(nil, &err)
-}
-
-func (nc *natsConn) loadErr() error {
-	if p := nc.err.Load(); p != nil {
-		return *p
-	}
-	return nil
 }
 
 // natsPublisher pipelines PUBs through a buffered writer. A reader goroutine
@@ -232,11 +219,9 @@ func (p *natsPublisher) Close() error {
 // frames out of its read buffer without allocating.
 type natsSubscriber struct {
 	*natsConn
+	subscriberLife
 	set     subSet
 	onEvent func([]byte)
-	ready   chan struct{}
-	done    chan struct{}
-	closed  atomic.Bool
 }
 
 func (s *NATS) NewSubscriber(patterns []string, onEvent func(body []byte)) (load.Subscriber, error) {
@@ -248,8 +233,8 @@ func (s *NATS) NewSubscriber(patterns []string, onEvent func(body []byte)) (load
 	if err != nil {
 		return nil, err
 	}
-	sub := &natsSubscriber{natsConn: nc, set: set, onEvent: onEvent,
-		ready: make(chan struct{}), done: make(chan struct{})}
+	sub := &natsSubscriber{natsConn: nc, set: set, onEvent: onEvent}
+	sub.subscriberLife.init()
 	for i, subj := range set.subs {
 		fmt.Fprintf(nc.w, "SUB %s %d\r\n", subj, i+1)
 	}
@@ -333,22 +318,10 @@ func (s *natsSubscriber) readLoop() {
 }
 
 func (s *natsSubscriber) Ready(ctx context.Context) error {
-	select {
-	case <-s.ready:
-		return s.loadErr()
-	case <-s.done:
-		if err := s.loadErr(); err != nil {
-			return err
-		}
-		return errors.New("nats: subscriber closed before ready")
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return s.awaitReady(ctx, &s.peerConn, "nats")
 }
 
 func (s *natsSubscriber) Close() error {
-	s.closed.Store(true)
-	s.c.Close()
-	<-s.done
+	s.end(&s.peerConn)
 	return nil
 }

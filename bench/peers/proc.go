@@ -109,6 +109,33 @@ func (c *child) logTail() string {
 	return strings.TrimSpace(string(b))
 }
 
+// startConfigured runs the server bin in a fresh private directory, with
+// the configuration conf(dir, sock) written there to system.conf, and waits
+// until it accepts connections on sock, the UNIX socket the configuration
+// must name. args gives bin's arguments for the configuration file's path.
+func startConfigured(ctx context.Context, system, bin string, conf func(dir, sock string) string, args func(confFile string) []string) (*child, string, error) {
+	dir, err := os.MkdirTemp("", "busd-peer-"+system+"-")
+	if err != nil {
+		return nil, "", err
+	}
+	sock := filepath.Join(dir, system+".sock")
+	cf := filepath.Join(dir, system+".conf")
+	if err := os.WriteFile(cf, []byte(conf(dir, sock)), 0o600); err != nil {
+		os.RemoveAll(dir)
+		return nil, "", err
+	}
+	p, _, err := startChild(dir, bin, args(cf), false)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, "", err
+	}
+	if err := p.waitDial(ctx, "unix", sock); err != nil {
+		p.stop()
+		return nil, "", err
+	}
+	return p, sock, nil
+}
+
 // stop ends the process (SIGTERM, then SIGKILL after 5 s) and removes its
 // directory.
 func (c *child) stop() error {

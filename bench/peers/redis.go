@@ -1,15 +1,10 @@
 package peers
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"strconv"
-	"sync/atomic"
 
 	"busd/bench/load"
 )
@@ -37,12 +32,8 @@ func (s *Redis) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "busd-peer-redis-")
-	if err != nil {
-		return err
-	}
-	sock := filepath.Join(dir, "redis.sock")
-	conf := fmt.Sprintf(`port 0
+	conf := func(dir, sock string) string {
+		return fmt.Sprintf(`port 0
 unixsocket %s
 unixsocketperm 700
 daemonize no
@@ -56,23 +47,9 @@ loglevel warning
 logfile ""
 dir %s
 `, sock, dir)
-	cf := filepath.Join(dir, "redis.conf")
-	if err := os.WriteFile(cf, []byte(conf), 0o600); err != nil {
-		os.RemoveAll(dir)
-		return err
 	}
-	p, _, err := startChild(dir, bin, []string{cf}, false)
-	if err != nil {
-		os.RemoveAll(dir)
-		return err
-	}
-	s.proc, s.sock = p, sock
-	if err := p.waitDial(ctx, "unix", sock); err != nil {
-		p.stop()
-		s.proc = nil
-		return err
-	}
-	return nil
+	s.proc, s.sock, err = startConfigured(ctx, "redis", bin, conf, func(cf string) []string { return []string{cf} })
+	return err
 }
 
 func (s *Redis) Stop() error {
@@ -82,17 +59,7 @@ func (s *Redis) Stop() error {
 }
 
 type redisConn struct {
-	c   net.Conn
-	w   *bufio.Writer
-	err atomic.Pointer[error]
-}
-
-func (rc *redisConn) setErr(err error) { rc.err.CompareAndSwap(nil, &err) }
-func (rc *redisConn) loadErr() error {
-	if p := rc.err.Load(); p != nil {
-		return *p
-	}
-	return nil
+	peerConn
 }
 
 func (s *Redis) dial() (*redisConn, error) {
@@ -100,7 +67,9 @@ func (s *Redis) dial() (*redisConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &redisConn{c: c, w: bufio.NewWriterSize(c, clientBuf)}, nil
+	rc := &redisConn{}
+	rc.init(c)
+	return rc, nil
 }
 
 // appendBulk appends a RESP bulk string.
@@ -183,9 +152,7 @@ type redisSubscriber struct {
 	globs   map[string]int // PSUBSCRIBE glob → subscription index
 	want    int            // subscribe confirmations expected
 	onEvent func([]byte)
-	ready   chan struct{}
-	done    chan struct{}
-	closed  atomic.Bool
+	subscriberLife
 }
 
 func (s *Redis) NewSubscriber(patterns []string, onEvent func(body []byte)) (load.Subscriber, error) {
@@ -202,7 +169,8 @@ func (s *Redis) NewSubscriber(patterns []string, onEvent func(body []byte)) (loa
 		return nil, err
 	}
 	sub := &redisSubscriber{set: set, chans: make(map[string]int), globs: make(map[string]int),
-		want: len(set.subs), onEvent: onEvent, ready: make(chan struct{}), done: make(chan struct{})}
+		want: len(set.subs), onEvent: onEvent}
+	sub.subscriberLife.init()
 	var chans, globs []string
 	for k, t := range set.subs {
 		if t[0] == 'c' {
@@ -362,22 +330,10 @@ func (s *redisSubscriber) parse() error {
 }
 
 func (s *redisSubscriber) Ready(ctx context.Context) error {
-	select {
-	case <-s.ready:
-		return s.loadErr()
-	case <-s.done:
-		if err := s.loadErr(); err != nil {
-			return err
-		}
-		return errors.New("redis: subscriber closed before ready")
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return s.awaitReady(ctx, &s.peerConn, "redis")
 }
 
 func (s *redisSubscriber) Close() error {
-	s.closed.Store(true)
-	s.c.Close()
-	<-s.done
+	s.end(&s.peerConn)
 	return nil
 }

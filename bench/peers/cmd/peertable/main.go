@@ -223,7 +223,7 @@ func printTable(w io.Writer, rep Report) {
 				fmt.Fprintf(w, "| %s | %s | n/a | | | | | | | | | |\n", wl, sys)
 				continue
 			}
-			cells := []string{wl, sys, rate(r.DeliveredPerSec)}
+			cells := []string{wl, sys, load.FormatRate(r.DeliveredPerSec)}
 			if r.ServerMeasured {
 				perPub := "—"
 				if r.Mode == "open" {
@@ -284,16 +284,6 @@ func versions(v map[string]string) string {
 		}
 	}
 	return strings.Join(out, "; ")
-}
-
-func rate(v float64) string {
-	switch {
-	case v >= 1e6:
-		return fmt.Sprintf("%.2fM", v/1e6)
-	case v >= 1e3:
-		return fmt.Sprintf("%.1fk", v/1e3)
-	}
-	return fmt.Sprintf("%.0f", v)
 }
 
 func f2(v float64) string {
