@@ -52,9 +52,9 @@ func Compile(pattern string) Pattern {
 // Match reports whether topic matches the pattern.
 func (p Pattern) Match(topic string) bool { return p.re.MatchString(topic) }
 
-// String is the regular expression. Two patterns that match the same topics
-// by the rules (such as "a.>" and "a.>.b") translate to the same one, so it
-// is also the pattern's identity as a subscription.
+// String is the regular expression. Two spellings of one pattern (such as
+// "a.>" and "a.>.b", which the rules make equivalent) translate to the same
+// one, so it also serves as the pattern's identity as a subscription.
 func (p Pattern) String() string { return p.re.String() }
 
 // Match compiles pattern and matches topic: for tables of cases; loops over
