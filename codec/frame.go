@@ -28,15 +28,6 @@ type Frame struct {
 	Body []byte
 }
 
-// Parse is Decode returning the frame by value; its Args and Body alias buf
-// in the same way, valid until buf is reused or discarded.
-//
-// Deprecated: use (*Frame).Decode; kept until cmd/busd's tests move.
-func Parse(buf []byte) (f Frame, n, need int, err error) {
-	n, need, err = f.Decode(buf)
-	return f, n, need, err
-}
-
 // Decode decodes the frame at the start of buf into f and returns the
 // number of bytes it spans.
 //

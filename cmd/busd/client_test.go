@@ -60,8 +60,9 @@ func fakeDaemon(t *testing.T, serve func(net.Conn)) string {
 func readFrame(t *testing.T, r *bufio.Reader) (codec.Frame, bool) {
 	t.Helper()
 	var buf []byte
+	var f codec.Frame
 	for {
-		f, n, need, err := codec.Parse(buf)
+		n, need, err := f.Decode(buf)
 		if err != nil {
 			t.Errorf("bad frame: %v", err)
 			return codec.Frame{}, false

@@ -195,6 +195,7 @@ func readFrameQuiet(r *bufio.Reader) (codec.Frame, bool) {
 	if _, err := io.ReadFull(r, body); err != nil {
 		return codec.Frame{}, false
 	}
-	f, _, _, err := codec.Parse(append(append(head, n[:]...), body...))
+	var f codec.Frame
+	_, _, err = f.Decode(append(append(head, n[:]...), body...))
 	return f, err == nil
 }
