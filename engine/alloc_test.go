@@ -36,12 +36,12 @@ func TestBackloggedPathAllocatesNothing(t *testing.T) {
 	for range 2 * p.srv.cfg.RingEvents / 16 {
 		p.feed(batch) // fill the stuck subscriber's spill
 	}
-	drops := stuck.drops()
+	drops := stuck.out.drops()
 	if n := testing.AllocsPerRun(200, func() { p.feed(batch) }); n != 0 {
 		t.Errorf("%.1f allocs per batch, want 0", n)
 	}
-	if !stuck.spilling() || stuck.queued() != p.srv.cfg.RingEvents || stuck.drops() == drops {
-		t.Fatalf("stuck subscriber spilling %t, holds %d (want %d, full) and dropped %d more", stuck.spilling(), stuck.queued(), p.srv.cfg.RingEvents, stuck.drops()-drops)
+	if !stuck.out.spilling() || stuck.out.queued() != p.srv.cfg.RingEvents || stuck.out.drops() == drops {
+		t.Fatalf("stuck subscriber spilling %t, holds %d (want %d, full) and dropped %d more", stuck.out.spilling(), stuck.out.queued(), p.srv.cfg.RingEvents, stuck.out.drops()-drops)
 	}
 	if p.subs[0].conn.(*fakeConn).written == 0 || stuck.conn.(*fakeConn).written != 0 {
 		t.Fatal("the reader got nothing, or the stuck connection was written to")

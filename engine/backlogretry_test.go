@@ -37,7 +37,7 @@ func TestTickerLeavesABusyLoopAlone(t *testing.T) {
 		t.Helper()
 		// Run schedules itself once per pending inbox: let the next
 		// schedule through, as the loop would after running it.
-		l.scheduled = false
+		l.inbox.scheduled = false
 		before := el.tasks
 		delay := h.scheduleLoopTasks(start.Add(at))
 		if delay != wantDelay || el.tasks-before != wantTasks {
@@ -45,26 +45,26 @@ func TestTickerLeavesABusyLoopAlone(t *testing.T) {
 		}
 	}
 	ms := time.Millisecond
-	tick(0, idleTick, 1)     // liveness, no backlog
-	tick(10*ms, 90*ms, 0)    // nothing due
-	l.hasBacklog.Store(true) // a backlog appears...
-	l.lastRetry.Store(start.Add(11 * ms).UnixNano())
+	tick(0, idleTick, 1)      // liveness, no backlog
+	tick(10*ms, 90*ms, 0)     // nothing due
+	l.backlog.has.Store(true) // a backlog appears...
+	l.backlog.lastRetry.Store(start.Add(11 * ms).UnixNano())
 	at := 12 * ms
 	for _, want := range []time.Duration{2 * ms, 4 * ms, 8 * ms, 16 * ms, 32 * ms, 32 * ms} {
 		// ...which the loop retries itself just before every tick.
-		l.lastRetry.Store(start.Add(at - ms/2).UnixNano())
+		l.backlog.lastRetry.Store(start.Add(at - ms/2).UnixNano())
 		tick(at, want, 0)
 		at += want
 	}
 	// at is now 106 ms: the liveness task is due, whatever the backlog.
-	l.lastRetry.Store(start.Add(at - ms/2).UnixNano())
+	l.backlog.lastRetry.Store(start.Add(at - ms/2).UnixNano())
 	tick(at, maxBacklogTick, 1)
 	nextLiveness := at + idleTick
 	at += maxBacklogTick
 	// The loop went quiet: its last retry is older than backlogTick.
 	tick(at, backlogTick, 1)
 	tick(at+backlogTick, backlogTick, 1) // and stays due while it is quiet
-	l.hasBacklog.Store(false)
+	l.backlog.has.Store(false)
 	at += 2 * backlogTick
 	tick(at, nextLiveness-at, 0)
 }
@@ -75,19 +75,19 @@ func TestBusyLoopRetriesItsBacklog(t *testing.T) {
 	p := newPipeline(t, 1, "t.x")
 	sub := p.subs[0]
 	conn := &bufConn{}
-	sub.conn = conn
+	p.useConn(sub, conn)
 	publishSeqs(p, 700, 20, nil)
-	if !sub.backlogged || !sub.spilling() {
+	if !sub.out.backlogged || !sub.out.spilling() {
 		t.Fatal("the subscriber is not backlogged: the test did not fill its socket")
 	}
 	conn.read() // the reader drains its socket; nothing tells the loop
 	other := pubFrames("t.other", []byte(`{}`), 10)
-	p.loop.lastRetry.Store(time.Now().UnixNano())
+	p.loop.backlog.lastRetry.Store(time.Now().UnixNano())
 	p.feed(other)
 	if conn.OutboundBuffered() != 0 {
 		t.Fatal("the loop retried its backlog sooner than backlogTick after the last retry")
 	}
-	p.loop.lastRetry.Store(time.Now().Add(-backlogTick).UnixNano())
+	p.loop.backlog.lastRetry.Store(time.Now().Add(-backlogTick).UnixNano())
 	p.feed(other)
 	if conn.OutboundBuffered() == 0 {
 		t.Fatal("a batch ending backlogTick after the last retry did not retry the backlog")

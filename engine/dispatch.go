@@ -8,7 +8,6 @@ import (
 	"github.com/panjf2000/gnet/v2"
 
 	"busd/codec"
-	"busd/ring"
 )
 
 // Protocol errors above the frame layer (codec's errors cover the frame
@@ -106,9 +105,7 @@ func (s *Server) subscribe(cl *peer, pattern []byte) error {
 	if _, ok := cl.patterns[string(pattern)]; ok {
 		return nil
 	}
-	if cl.queue.Load() == nil {
-		cl.queue.Store(ring.New[*codec.Message](s.cfg.RingEvents, s.cfg.RingBytes))
-	}
+	cl.out.openQueue(s.cfg.RingEvents, s.cfg.RingBytes)
 	p := string(pattern)
 	cl.infoMu.Lock()
 	if cl.patterns == nil {
@@ -141,18 +138,21 @@ func (s *Server) publish(from *peer, topic, body []byte) error {
 	if len(body) == 0 {
 		// The daemon this replaces wrapped every PUB in a fresh envelope;
 		// an empty body still gets one, so subscribers always decode one.
-		l.scratch = codec.AppendEnvelope(l.scratch[:0], topic, "", time.Now(), []byte("{}"))
-		body = l.scratch
+		// Built in the loop's envelope buffer, which nothing else writes:
+		// it stays valid for this fan-out.
+		l.envelope = codec.AppendEnvelope(l.envelope[:0], topic, "", time.Now(), []byte("{}"))
+		body = l.envelope
 	}
 	s.fanOut(l, from, topic, body, subs)
 	return nil
 }
 
 // delivery is one publish being fanned out. topic and body point into the
-// publisher's read buffer (or the server's scratch) and are valid only for
-// the fan-out. frame is the encoded EVT frame once some subscriber got one:
-// in a direct buffer, which no other subscriber's delivery touches, or in
-// m, the pooled message that queues share.
+// publisher's read buffer (or the loop's envelope buffer, or the heartbeat's
+// own) and are valid only for the fan-out. frame is the encoded EVT frame
+// once some subscriber got one: in that subscriber's direct buffer or spill,
+// which nothing touches again during this fan-out (each subscriber is
+// visited once), or in m, the pooled message that queues share.
 type delivery struct {
 	topic, body []byte
 	size        int // the EVT frame's length
@@ -161,13 +161,12 @@ type delivery struct {
 }
 
 // fanOut delivers the event (topic, body) to every subscriber but the
-// publisher (no self-echo) and marks them for flushing. A subscriber on
-// this loop with nothing queued gets the frame copied straight into its
-// direct buffer, and one on this loop that has fallen behind gets it in
-// its spill (spill.go); the pooled message is built only when a first
-// subscriber needs the shared queue, so a publish whose subscribers are
-// all on its loop costs none.
-// The frame is encoded once and copied for every further subscriber.
+// publisher (no self-echo). l is the publisher's loop, nil for the ticker.
+// Each subscriber's outbox takes it without the shared queue if it can
+// (outbox.deliverLocal: on the publisher's loop, direct buffer or spill);
+// the pooled message is built only when a first subscriber needs the
+// shared queue, so a publish whose subscribers are all on its loop costs
+// none. The frame is encoded once and copied for every further subscriber.
 func (s *Server) fanOut(l *loop, from *peer, topic, body []byte, subs []*peer) {
 	remaining := len(subs)
 	if from != nil && slices.Contains(subs, from) {
@@ -175,7 +174,8 @@ func (s *Server) fanOut(l *loop, from *peer, topic, body []byte, subs []*peer) {
 	}
 	// Built field by field: a composite literal of an addressed struct
 	// compiles to a temporary copied over in 16-byte moves that straddle
-	// the stores just made, stalling store forwarding (~5 ns per publish).
+	// the stores just made, stalling store forwarding (see BenchmarkFanOut;
+	// bench/decisions/engine.md, "Delivery built in place").
 	var ev delivery
 	ev.topic, ev.body = topic, body
 	ev.size = codec.EventFrameSize(topic, len(body))
@@ -185,25 +185,9 @@ func (s *Server) fanOut(l *loop, from *peer, topic, body []byte, subs []*peer) {
 			continue
 		}
 		remaining--
-		q := sub.queue.Load()
-		if l != nil && sub.loop == l && !sub.closed {
-			// Same loop: the frame goes straight to the subscriber's
-			// direct buffer while it keeps up, to its spill (spill.go)
-			// once it has fallen behind.
-			if sub.spilling() {
-				s.spillEvent(sub, &ev)
-				l.markDirty(sub)
-				continue
-			}
-			if s.copyDirect(sub, q.Len(), &ev) {
-				l.markDirty(sub)
-				continue
-			}
-			if sub.backlogged {
-				s.spillEvent(sub, &ev)
-				l.markDirty(sub)
-				continue
-			}
+		o := &sub.out
+		if o.deliverLocal(l, &ev) {
+			continue
 		}
 		m := ev.m
 		if m == nil {
@@ -219,22 +203,7 @@ func (s *Server) fanOut(l *loop, from *peer, topic, body []byte, subs []*peer) {
 			ev.m, ev.frame = m, m.Frame()
 		}
 		reserved--
-		if q.Push(m) > 0 {
-			sub.noteDrops(l.clock())
-		}
-		switch {
-		case l == nil:
-			sub.loop.wake(sub)
-		case sub.loop != l:
-			sub.loop.wake(sub)
-		case !sub.backlogged && (q.Len() > s.flushEvents || q.Bytes() > s.flushBytes):
-			// One read can hold thousands of small frames: flushing only at
-			// the end of the batch would overflow a subscriber that keeps up.
-			s.flush(sub)
-			fallthrough
-		default:
-			l.markDirty(sub)
-		}
+		o.enqueue(l, m)
 	}
 	for range reserved {
 		// The last of these frees the message only if every queue already
@@ -247,45 +216,6 @@ func (s *Server) fanOut(l *loop, from *peer, topic, body []byte, subs []*peer) {
 // exactly codec.EventFrameSize long.
 func putEvent(dst, topic, body []byte) {
 	copy(dst[codec.PutEventHeader(dst, topic, len(body)):], body)
-}
-
-// copyDirect appends the event's frame to sub's direct buffer when that
-// keeps every guarantee of the queue: nothing queued to come before it
-// (queued == 0), room under the high-water mark, and a frame small enough
-// to batch. Runs on sub's loop, which is the publisher's.
-func (s *Server) copyDirect(sub *peer, queued int, ev *delivery) bool {
-	size := ev.size
-	if queued != 0 || sub.backlogged || sub.closed || size > writeBatch/2 {
-		return false
-	}
-	if sub.direct == nil {
-		if sub.direct = sub.loop.directBuffer(); sub.direct == nil {
-			return false
-		}
-	}
-	if len(sub.direct)+size > cap(sub.direct) {
-		if sub.conn.OutboundBuffered()+len(sub.direct) >= s.cfg.HighWater {
-			return false
-		}
-		s.writeDirect(sub)
-		if sub.closed {
-			return false
-		}
-	}
-	n := len(sub.direct)
-	if sub.conn.OutboundBuffered()+n+size >= s.cfg.HighWater {
-		return false
-	}
-	sub.direct = sub.direct[:n+size]
-	dst := sub.direct[n:]
-	if ev.frame != nil {
-		copy(dst, ev.frame)
-	} else {
-		putEvent(dst, ev.topic, ev.body)
-		ev.frame = dst
-	}
-	sub.directEvents++
-	return true
 }
 
 func (s *Server) protocolError(cl *peer, err error) {

@@ -45,7 +45,7 @@ func newPipeline(tb testing.TB, subscribers int, pattern string) *pipeline {
 	}
 	l := newLoop(srv, nil)
 	mk := func() *peer {
-		return &peer{id: srv.nextID.Add(1), conn: &fakeConn{}, loop: l}
+		return newPeer(srv.nextID.Add(1), &fakeConn{}, l)
 	}
 	p := &pipeline{srv: srv, loop: l, pub: mk()}
 	for range subscribers {
@@ -60,10 +60,16 @@ func newPipeline(tb testing.TB, subscribers int, pattern string) *pipeline {
 	// stays exact for the tests that follow.
 	tb.Cleanup(func() {
 		for _, cl := range p.subs {
-			cl.queue.Load().Close()
+			cl.out.queue.Load().Close()
 		}
 	})
 	return p
+}
+
+// useConn puts c in place of cl's fake connection, on both sides.
+func (p *pipeline) useConn(cl *peer, c gnet.Conn) {
+	cl.conn = c
+	cl.out.attach(c, p.loop)
 }
 
 // feed runs buf through the publisher's read path, as OnTraffic does.

@@ -13,7 +13,7 @@ import (
 )
 
 // handler is the gnet event handler: connection life cycle, reads, and the
-// ticker. Frame semantics live in dispatch.go, writes in flush.go.
+// ticker. Frame semantics live in dispatch.go, writes in outbox.go.
 type handler struct {
 	gnet.BuiltinEventEngine
 	srv   *Server
@@ -63,12 +63,7 @@ func (h *handler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 		return nil, gnet.Close
 	}
 	s.accepted.Add(1)
-	cl := &peer{
-		id:    s.nextID.Add(1),
-		conn:  c,
-		loop:  s.loopOf(c.EventLoop()),
-		since: time.Now(),
-	}
+	cl := newPeer(s.nextID.Add(1), c, s.loopOf(c.EventLoop()))
 	cl.readPeer(c.Fd())
 	c.SetContext(cl)
 	s.clients.Store(cl.id, cl)
@@ -88,8 +83,6 @@ func (h *handler) OnClose(c gnet.Conn, err error) gnet.Action {
 	if c.InboundBuffered() > 0 && (err == nil || errors.Is(err, io.EOF)) && !cl.protoErr {
 		s.protocolError(cl, errTruncatedFrame)
 	}
-	cl.closed = true
-	cl.loop.releaseDirect(cl)
 	cl.infoMu.Lock()
 	patterns := cl.patterns
 	cl.patterns = nil
@@ -97,15 +90,7 @@ func (h *handler) OnClose(c gnet.Conn, err error) gnet.Action {
 	for p := range patterns {
 		s.index.Remove(p, cl)
 	}
-	if q := cl.queue.Load(); q != nil {
-		q.Close()
-		if cl.spill != nil {
-			cl.syncSpill()
-		}
-		s.closedDrops.Add(cl.drops())
-		cl.spill = nil // spilled events are discarded with the queue's
-		cl.spillLen.Store(0)
-	}
+	s.closedDrops.Add(cl.out.close())
 	s.clients.Delete(cl.id)
 	s.active.Add(-1)
 	if s.cfg.Logger.Enabled(context.Background(), slog.LevelDebug) {
@@ -178,8 +163,9 @@ func (s *Server) loopsAlive(now time.Time) bool {
 // outbound buffer drains. Every loop gets one each idleTick, and a loop
 // with a backlog gets one when it has not retried that backlog itself for
 // backlogTick. A busy loop retries at the end of its batches (endBatch):
-// a ticker wakeup every backlogTick beside it measured a tenth of a fast
-// subscriber's rate next to a stuck one (W6). While every backlog is being
+// a ticker wakeup every backlogTick beside it cost a fast subscriber next
+// to a stuck one a measurable share of its rate (W6; bench/decisions/
+// engine.md, "Backlog retries"). While every backlog is being
 // retried that way the ticker backs off, doubling its delay up to
 // maxBacklogTick, so a loop that goes quiet leaves its backlog waiting at
 // most that long once, then retries every backlogTick.
@@ -190,12 +176,12 @@ func (h *handler) scheduleLoopTasks(now time.Time) time.Duration {
 	}
 	backlog, stale := false, false
 	for _, l := range h.srv.allLoops() {
-		hasBacklog := l.hasBacklog.Load()
-		retryDue := hasBacklog && now.UnixNano()-l.lastRetry.Load() >= int64(backlogTick)
+		hasBacklog := l.backlog.has.Load()
+		retryDue := hasBacklog && now.UnixNano()-l.backlog.lastRetry.Load() >= int64(backlogTick)
 		backlog = backlog || hasBacklog
 		stale = stale || retryDue
 		if liveness || retryDue {
-			l.schedule(nil)
+			l.inbox.schedule(nil)
 		}
 	}
 	switch {

@@ -39,12 +39,11 @@ func (s *Server) Connections() []ConnInfo {
 		}
 		cl.infoMu.Unlock()
 		slices.Sort(info.Patterns)
-		info.Queued = cl.queued()
-		info.Delivered = cl.eventsOut.Load()
-		info.Dropped = cl.drops()
+		info.Queued = cl.out.queued()
+		info.Delivered, info.BytesOut = cl.out.delivered()
+		info.Dropped = cl.out.drops()
 		info.FramesIn = cl.framesIn.Load()
 		info.BytesIn = cl.bytesIn.Load()
-		info.BytesOut = cl.bytesOut.Load()
 		out = append(out, info)
 		return true
 	})

@@ -7,7 +7,7 @@ import (
 
 // A subscriber that falls behind spills.
 //
-// Once a subscriber's socket is full and its queue still holds events
+// Once an outbox's socket is full and its queue still holds events
 // (backlogged), the events its own loop's publishers send it go into its
 // spill: a drop-oldest byte queue (ring.ByteQueue) owned by the loop, where an
 // event costs one copy and dropping the oldest costs nothing but an index
@@ -21,17 +21,19 @@ import (
 // publisher's events stay in publish order. Bounds: the spill has the
 // queue's bounds (RingEvents, RingBytes); the shared queue holds only what
 // other goroutines push between two flushes.
+//
+// Everything here runs on the outbox's loop.
 
-// spilling reports whether cl's spill holds events.
-func (cl *peer) spilling() bool { return cl.spill != nil && cl.spill.Len() > 0 }
+// spilling reports whether the spill holds events.
+func (o *outbox) spilling() bool { return o.spill != nil && o.spill.Len() > 0 }
 
-// spillEvent copies the event into sub's spill, starting the spill if
-// needed. Runs on sub's loop, for a publisher on that loop.
-func (s *Server) spillEvent(sub *peer, ev *delivery) {
-	if !sub.spilling() {
-		s.moveToSpill(sub)
+// spillEvent copies the event into the spill, starting the spill if
+// needed. For a publisher on o's loop.
+func (o *outbox) spillEvent(ev *delivery) {
+	if !o.spilling() {
+		o.moveToSpill()
 	}
-	dst, _ := sub.spill.Reserve(ev.size) // drops are noted at the flush
+	dst, _ := o.spill.Reserve(ev.size) // drops are noted at the flush
 	if ev.frame != nil {
 		copy(dst, ev.frame)
 	} else {
@@ -42,25 +44,25 @@ func (s *Server) spillEvent(sub *peer, ev *delivery) {
 	}
 }
 
-// syncSpill publishes cl's spill length and drops to other goroutines and
+// syncSpill publishes the spill's length and drops to other goroutines and
 // notes new drops for the drop notice: once per batch, from the flush
 // that ends it, rather than once per event.
-func (cl *peer) syncSpill() {
-	if d := cl.spill.Drops(); d != cl.spillDrops.Load() {
-		cl.spillDrops.Store(d)
-		cl.noteDrops(cl.loop.clock())
+func (o *outbox) syncSpill() {
+	if d := o.spill.Drops(); d != o.spillDrops.Load() {
+		o.spillDrops.Store(d)
+		o.noteDrops(o.loop.clock())
 	}
-	cl.spillLen.Store(int64(cl.spill.Len()))
+	o.spillLen.Store(int64(o.spill.Len()))
 }
 
-// moveToSpill moves the events of cl's shared queue to the end of its
-// spill, creating the spill if needed. Runs on cl's loop, the queue's only
-// consumer.
-func (s *Server) moveToSpill(cl *peer) {
-	if cl.spill == nil {
-		cl.spill = ring.NewByteQueue(s.cfg.RingEvents, s.cfg.RingBytes)
+// moveToSpill moves the shared queue's events to the end of the spill,
+// creating the spill if needed (the loop is the queue's only consumer).
+func (o *outbox) moveToSpill() {
+	if o.spill == nil {
+		cfg := &o.loop.srv.cfg
+		o.spill = ring.NewByteQueue(cfg.RingEvents, cfg.RingBytes)
 	}
-	q := cl.queue.Load()
+	q := o.queue.Load()
 	var popped [popBatch]*codec.Message
 	for {
 		n := q.PopN(popped[:])
@@ -68,7 +70,7 @@ func (s *Server) moveToSpill(cl *peer) {
 			break
 		}
 		for i, m := range popped[:n] {
-			dst, _ := cl.spill.Reserve(m.Size())
+			dst, _ := o.spill.Reserve(m.Size())
 			copy(dst, m.Frame())
 			m.Release()
 			popped[i] = nil
@@ -76,27 +78,28 @@ func (s *Server) moveToSpill(cl *peer) {
 	}
 }
 
-// writeSpill writes cl's spilled events, oldest first and in runs of at
-// most writeBatch bytes, while its outbound buffer stays under the
+// writeSpill writes the spilled events, oldest first and in runs of at
+// most writeBatch bytes, while the outbound buffer stays under the
 // high-water mark; buf (a drop notice, perhaps) goes first. It frees the
 // spill's memory once it is empty. Returns the events and bytes written.
-func (s *Server) writeSpill(cl *peer, buf []byte) (events, bytes uint64) {
-	sp := cl.spill
+func (o *outbox) writeSpill(buf []byte) (events, bytes uint64) {
+	sp := o.spill
 	if len(buf) > 0 {
-		s.write(cl, buf)
+		o.write(buf)
 	}
-	for !cl.closed && cl.conn.OutboundBuffered() < s.cfg.HighWater {
+	highWater := o.loop.srv.cfg.HighWater
+	for !o.closed && o.conn.OutboundBuffered() < highWater {
 		b, k := sp.Front(writeBatch)
 		if k == 0 {
 			break
 		}
 		// gnet copies whatever the kernel does not take at once.
-		s.write(cl, b)
+		o.write(b)
 		events += uint64(k)
 		bytes += uint64(len(b))
 		sp.Pop(k)
 	}
 	sp.Free()
-	cl.spillLen.Store(int64(sp.Len()))
+	o.spillLen.Store(int64(sp.Len()))
 	return events, bytes
 }

@@ -81,7 +81,7 @@ func catchUp(p *pipeline, sub *peer, conn *bufConn) {
 	for range 1000 {
 		conn.read()
 		p.loop.retryBacklog(time.Now().UnixNano())
-		if sub.queued() == 0 && conn.OutboundBuffered() == 0 {
+		if sub.out.queued() == 0 && conn.OutboundBuffered() == 0 {
 			break
 		}
 	}
@@ -95,12 +95,12 @@ func TestSpillLosesNothingWithinBounds(t *testing.T) {
 	p := newPipeline(t, 1, "t.x")
 	sub := p.subs[0]
 	conn := &bufConn{}
-	sub.conn = conn
+	p.useConn(sub, conn)
 	// About 300 KiB reach the outbound buffer before it passes the
 	// high-water mark; the rest, well under RingEvents, waits.
 	const total = 700
 	publishSeqs(p, total, 20, nil)
-	if !sub.spilling() {
+	if !sub.out.spilling() {
 		t.Fatal("the subscriber is not spilling: the test did not fill its socket")
 	}
 	catchUp(p, sub, conn)
@@ -110,8 +110,8 @@ func TestSpillLosesNothingWithinBounds(t *testing.T) {
 			t.Fatalf("delivery %d is event %d (of %d delivered, %d published)", i, seq, len(seqs), total)
 		}
 	}
-	if len(seqs) != total || sub.drops() != 0 {
-		t.Fatalf("%d of %d delivered, %d dropped", len(seqs), total, sub.drops())
+	if len(seqs) != total || sub.out.drops() != 0 {
+		t.Fatalf("%d of %d delivered, %d dropped", len(seqs), total, sub.out.drops())
 	}
 }
 
@@ -122,29 +122,29 @@ func TestSpillOrderBoundsAndDrops(t *testing.T) {
 	p := newPipeline(t, 1, "t.x")
 	sub := p.subs[0]
 	conn := &bufConn{}
-	sub.conn = conn
+	p.useConn(sub, conn)
 	cfg := p.srv.cfg
 	const total = 6000
 	publishSeqs(p, total, 50, func(sent int) {
-		if q := sub.queued(); q > cfg.RingEvents {
+		if q := sub.out.queued(); q > cfg.RingEvents {
 			t.Fatalf("after %d events: %d queued over a bound of %d", sent, q, cfg.RingEvents)
 		}
 		if conn.OutboundBuffered() > cfg.HighWater+2*writeBatch { // a direct buffer may go out above the mark, twice a batch
 			t.Fatalf("after %d events: %d bytes in the outbound buffer", sent, conn.OutboundBuffered())
 		}
 	})
-	if !sub.spilling() {
+	if !sub.out.spilling() {
 		t.Fatal("a subscriber that stopped reading is not spilling")
 	}
-	if c := sub.spill.Cap(); c > cfg.RingBytes {
+	if c := sub.out.spill.Cap(); c > cfg.RingBytes {
 		t.Fatalf("spill buffer of %d bytes over the byte bound %d", c, cfg.RingBytes)
 	}
 	catchUp(p, sub, conn) // the reader comes back
-	if sub.queued() != 0 {
-		t.Fatalf("%d events still queued after the reader caught up", sub.queued())
+	if sub.out.queued() != 0 {
+		t.Fatalf("%d events still queued after the reader caught up", sub.out.queued())
 	}
-	if sub.spill.Cap() != 0 {
-		t.Fatalf("an empty spill still holds %d bytes", sub.spill.Cap())
+	if sub.out.spill.Cap() != 0 {
+		t.Fatalf("an empty spill still holds %d bytes", sub.out.spill.Cap())
 	}
 	seqs := deliveredSeqs(t, conn.delivered)
 	for i := 1; i < len(seqs); i++ {
@@ -155,10 +155,10 @@ func TestSpillOrderBoundsAndDrops(t *testing.T) {
 	if len(seqs) == 0 || seqs[len(seqs)-1] != total-1 {
 		t.Fatalf("the newest event was not delivered (got %d events)", len(seqs))
 	}
-	if got, want := sub.drops(), uint64(total-len(seqs)); got != want {
+	if got, want := sub.out.drops(), uint64(total-len(seqs)); got != want {
 		t.Fatalf("drops %d, but %d of %d events are missing", got, want, total)
 	}
-	if sub.drops() == 0 {
+	if sub.out.drops() == 0 {
 		t.Fatal("nothing was dropped: the test did not overflow the queue")
 	}
 	// The newest RingEvents events survive: only the oldest were dropped.

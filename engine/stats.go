@@ -42,8 +42,8 @@ func (s *Server) Stats() Stats {
 		st.DropNotices += l.dropNotices.Load()
 	}
 	s.clients.Range(func(_ uint64, cl *peer) bool {
-		st.Dropped += cl.drops()
-		st.Queued += cl.queued()
+		st.Dropped += cl.out.drops()
+		st.Queued += cl.out.queued()
 		return true
 	})
 	st.Subscriptions = s.index.Len()

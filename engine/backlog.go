@@ -1,0 +1,58 @@
+package engine
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// backlog lists a loop's outboxes whose events outlived a full outbound
+// buffer. gnet tells no one when an outbound buffer drains, so the loop
+// retries them: a busy loop at the end of its batches (retryBacklogIfDue),
+// a quiet one when the ticker sends it a task (handler.scheduleLoopTasks).
+//
+// list and spare belong to the loop's goroutine; has and lastRetry are
+// read by the ticker.
+type backlog struct {
+	// spare is list's double buffer, so retries do not allocate.
+	list, spare []*outbox
+	// has: list is not empty.
+	has atomic.Bool
+	// lastRetry is when the loop last retried the list (Unix ns).
+	lastRetry atomic.Int64
+}
+
+// addBacklog lists o, which has just become backlogged, for a retry.
+func (l *loop) addBacklog(o *outbox) {
+	l.backlog.list = append(l.backlog.list, o)
+	l.backlog.has.Store(true)
+}
+
+// retryBacklogIfDue retries the backlog at the end of a batch when the last
+// retry is backlogTick old; the clock is read only while there is a
+// backlog.
+func (l *loop) retryBacklogIfDue() {
+	if len(l.backlog.list) > 0 {
+		if now := time.Now().UnixNano(); now-l.backlog.lastRetry.Load() >= int64(backlogTick) {
+			l.retryBacklog(now)
+		}
+	}
+}
+
+// retryBacklog gives backlogged outboxes another chance to move events
+// into a drained outbound buffer. now is the time of the retry (Unix ns).
+// An outbox still full goes back on the list.
+func (l *loop) retryBacklog(now int64) {
+	b := &l.backlog
+	if len(b.list) == 0 {
+		return
+	}
+	b.lastRetry.Store(now)
+	pending := b.list
+	b.list = b.spare[:0]
+	for i, o := range pending {
+		o.retry()
+		pending[i] = nil
+	}
+	b.spare = pending[:0]
+	b.has.Store(len(b.list) > 0)
+}
