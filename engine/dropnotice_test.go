@@ -21,20 +21,26 @@ func TestDropNotices(t *testing.T) {
 	for i := range total {
 		pub.send(codec.VerbPUB, "flood", envelope(i))
 	}
+	// The barrier: the newest event, so no drop takes it, and the notice of
+	// any drop, its own push's included, goes out before it.
+	pub.send(codec.VerbPUB, "flood", barrierBody)
 	pub.sync()
 	after := time.Now()
 
 	read := func(w *wire) (events int, notices []event) {
 		for {
-			ev, err := w.next(500 * time.Millisecond)
+			ev, err := w.next(5 * time.Second)
 			if err != nil {
-				return
+				t.Fatalf("after %d events and %d notices, before the barrier: %v", events, len(notices), err)
 			}
-			if ev.topic == "system.bus.dropped" {
+			switch {
+			case ev.topic == "system.bus.dropped":
 				notices = append(notices, ev)
-				continue
+			case ev.body == barrierBody:
+				return
+			default:
+				events++
 			}
-			events++
 		}
 	}
 	events, notices := read(asks)

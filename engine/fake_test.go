@@ -35,6 +35,8 @@ type pipeline struct {
 	loop *loop
 	pub  *peer
 	subs []*peer
+	// remote are subscribers on other loops (addRemote).
+	remote []*peer
 }
 
 func newPipeline(tb testing.TB, subscribers int, pattern string) *pipeline {
@@ -59,11 +61,26 @@ func newPipeline(tb testing.TB, subscribers int, pattern string) *pipeline {
 	// OnClose would do, so the invariants build's audit of live messages
 	// stays exact for the tests that follow.
 	tb.Cleanup(func() {
-		for _, cl := range p.subs {
+		for _, cl := range append(p.subs, p.remote...) {
 			cl.out.queue.Load().Close()
 		}
 	})
 	return p
+}
+
+// addRemote subscribes a new fake connection to pattern from a loop of its
+// own, whose gnet side only counts the tasks it is given: events reach the
+// subscriber through its shared queue, and they reach its connection when
+// the test runs the loop's task (loop.Run).
+func (p *pipeline) addRemote(tb testing.TB, pattern string) (*peer, *loop, *countingLoop) {
+	el := &countingLoop{}
+	l := newLoop(p.srv, el)
+	cl := newPeer(p.srv.nextID.Add(1), &fakeConn{}, l)
+	if err := p.srv.subscribe(cl, []byte(pattern)); err != nil {
+		tb.Fatal(err)
+	}
+	p.remote = append(p.remote, cl)
+	return cl, l, el
 }
 
 // useConn puts c in place of cl's fake connection, on both sides.

@@ -194,17 +194,20 @@ func (w *wire) expect(topic, body string) {
 	}
 }
 
-// expectNothing asserts no frame arrives within d.
-func (w *wire) expectNothing(d time.Duration) {
+// barrierBody marks the barrier event of expectBarrier.
+const barrierBody = `{"barrier": true}`
+
+// expectBarrier publishes a barrier event on topic from the connection
+// from, and asserts that it is the next event w receives: w got nothing
+// unwanted before it. The barrier is proof when from published (or would
+// have) whatever w must not get, as one publisher's events arrive in order,
+// or when the daemon runs one loop (the default here) and from publishes
+// the barrier only once the unwanted event would have been handed to w's
+// outbox: the outbox keeps its loop's order.
+func (w *wire) expectBarrier(from *wire, topic string) {
 	w.t.Helper()
-	ev, err := w.next(d)
-	if err == nil {
-		w.t.Fatalf("unexpected event %s %s", ev.topic, ev.body)
-	}
-	var ne net.Error
-	if !errors.As(err, &ne) || !ne.Timeout() {
-		w.t.Fatalf("connection failed instead of staying quiet: %v", err)
-	}
+	from.send(codec.VerbPUB, topic, barrierBody)
+	w.expect(topic, barrierBody)
 }
 
 // expectClosed asserts the server closes the connection within d.

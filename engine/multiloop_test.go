@@ -72,13 +72,18 @@ func TestCrossLoopDelivery(t *testing.T) {
 }
 
 // Connections that vanish while other loops are still pushing into their
-// queues must release every reference (checked by the harness at cleanup).
+// queues leave nothing behind: every one is reaped with its subscriptions,
+// the daemon keeps delivering, and every message reference is released.
+// That last check needs the reference audit of the invariants build; the
+// harness makes it at cleanup.
 func TestCloseWhileEventsInFlight(t *testing.T) {
 	e := startServer(t, func(c *Config) { c.Loops = 4; c.RingEvents = 256 })
 	pub := e.dial()
-	stop := make(chan struct{})
+	stop, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
-		buf := pubFrames("churn.a", []byte(envelope(1)), 64)
+		defer close(stopped)
+		const frames = 64
+		buf := pubFrames("churn.a", []byte(envelope(1)), frames)
 		for {
 			select {
 			case <-stop:
@@ -89,6 +94,7 @@ func TestCloseWhileEventsInFlight(t *testing.T) {
 			if _, err := pub.conn.Write(buf); err != nil {
 				return
 			}
+			e.sent.Add(frames) // so that sync below waits for the flood too
 		}
 	}()
 	for range 200 {
@@ -97,4 +103,11 @@ func TestCloseWhileEventsInFlight(t *testing.T) {
 		w.conn.Close()
 	}
 	close(stop)
+	<-stopped
+	e.waitStats("every closed subscriber to be reaped", func(st Stats) bool {
+		return st.Connections == 1 && st.Subscriptions == 0
+	})
+	after := e.dial()
+	after.sub("after")
+	healthyExchange(pub, after, "after", 10)
 }

@@ -181,28 +181,27 @@ func TestSpillStress(t *testing.T) {
 		pubs = append(pubs, e.dial().conn)
 	}
 	// The reader: bursts of reading with pauses long enough for the
-	// socket and the outbound buffer to fill.
+	// socket and the outbound buffer to fill, until the barrier (below).
+	const barrierTopic = "s.end"
 	type got struct{ p, seq int }
 	var received []got
 	readErr := make(chan error, 1)
-	stopReading := make(chan struct{})
 	go func() {
 		defer close(readErr)
+		giveUp := time.Now().Add(60 * time.Second)
 		for {
-			deadline := time.Now().Add(2 * time.Millisecond)
-			for time.Now().Before(deadline) {
+			burst := time.Now().Add(2 * time.Millisecond)
+			for time.Now().Before(burst) {
 				ev, err := sub.next(100 * time.Millisecond)
 				if err != nil {
 					var ne net.Error
-					if errors.As(err, &ne) && ne.Timeout() {
-						select {
-						case <-stopReading:
-							return
-						default:
-							continue
-						}
+					if errors.As(err, &ne) && ne.Timeout() && time.Now().Before(giveUp) {
+						continue
 					}
-					readErr <- err
+					readErr <- fmt.Errorf("before the barrier: %w", err)
+					return
+				}
+				if ev.topic == barrierTopic {
 					return
 				}
 				var g got
@@ -242,13 +241,13 @@ func TestSpillStress(t *testing.T) {
 	}
 	e.sent.Add(publishers * perPublisher)
 	e.sync()
-	// Let the reader drain everything, then stop it once quiet.
-	deadline := time.Now().Add(30 * time.Second)
-	for e.srv.Stats().Queued > 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+	// Once nothing is queued, every event is in gnet's or the kernel's
+	// buffer, in order: a barrier published now arrives after all of them.
+	e.waitStats("the subscriber's queue to drain", func(st Stats) bool { return st.Queued == 0 })
+	pubs[0].SetWriteDeadline(time.Now().Add(10 * time.Second))
+	if _, err := pubs[0].Write(codec.AppendFrame(nil, codec.VerbPUB, barrierTopic, []byte(barrierBody))); err != nil {
+		t.Fatalf("barrier: %v", err)
 	}
-	time.Sleep(300 * time.Millisecond)
-	close(stopReading)
 	if err := <-readErr; err != nil {
 		t.Fatalf("subscriber: %v", err)
 	}

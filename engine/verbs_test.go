@@ -8,8 +8,6 @@ import (
 	"busd/codec"
 )
 
-const quiet = 100 * time.Millisecond
-
 func TestPubReachesOtherConnectionsOnly(t *testing.T) {
 	e := startServer(t, nil)
 	a, b := e.dial(), e.dial()
@@ -17,7 +15,7 @@ func TestPubReachesOtherConnectionsOnly(t *testing.T) {
 	b.sub("decky.>")
 	a.send(codec.VerbPUB, "decky.d1.state", envelope(1))
 	b.expect("decky.d1.state", envelope(1))
-	a.expectNothing(quiet) // no self-echo
+	a.expectBarrier(b, "decky.barrier") // no self-echo before it
 }
 
 func TestSecondConnectionOfSameProcessReceives(t *testing.T) {
@@ -27,7 +25,7 @@ func TestSecondConnectionOfSameProcessReceives(t *testing.T) {
 	sub.sub("x")
 	pub.send(codec.VerbPUB, "x", `{}`)
 	sub.expect("x", `{}`)
-	pub.expectNothing(quiet)
+	pub.expectBarrier(sub, "x") // no self-echo before it
 }
 
 func TestHelloRecordsName(t *testing.T) {
@@ -48,6 +46,7 @@ func TestHelloRecordsName(t *testing.T) {
 func TestBodiesOfControlVerbsAreIgnored(t *testing.T) {
 	e := startServer(t, nil)
 	sub, pub := e.dial(), e.dial()
+	sub.sub("barrier")
 	sub.send(codec.VerbHELLO, "n", "not json at all")
 	sub.send(codec.VerbSUB, "a.b", "ignored body")
 	sub.sync()
@@ -56,7 +55,7 @@ func TestBodiesOfControlVerbsAreIgnored(t *testing.T) {
 	sub.send(codec.VerbUNSUB, "a.b", "\xff\xfe")
 	sub.sync()
 	pub.send(codec.VerbPUB, "a.b", `{"k": 2}`)
-	sub.expectNothing(quiet)
+	sub.expectBarrier(pub, "barrier")
 }
 
 func TestDuplicateSubDeliversOnce(t *testing.T) {
@@ -67,13 +66,13 @@ func TestDuplicateSubDeliversOnce(t *testing.T) {
 	pub.send(codec.VerbPUB, "a.c", `{"n": 2}`)
 	sub.expect("a.b", `{"n": 1}`)
 	sub.expect("a.c", `{"n": 2}`)
-	sub.expectNothing(quiet)
+	sub.expectBarrier(pub, "barrier") // matched by ">": no second copy before it
 }
 
 func TestUnsubStopsDelivery(t *testing.T) {
 	e := startServer(t, nil)
 	sub, pub := e.dial(), e.dial()
-	sub.sub("a.*", "a.b")
+	sub.sub("a.*", "a.b", "barrier")
 	sub.send(codec.VerbUNSUB, "a.*", "")
 	sub.send(codec.VerbUNSUB, "never.subscribed", "") // not an error
 	sub.sync()
@@ -83,7 +82,7 @@ func TestUnsubStopsDelivery(t *testing.T) {
 	sub.send(codec.VerbUNSUB, "a.b", "")
 	sub.sync()
 	pub.send(codec.VerbPUB, "a.b", `{}`)
-	sub.expectNothing(quiet)
+	sub.expectBarrier(pub, "barrier")
 }
 
 func TestByeClosesConnection(t *testing.T) {
