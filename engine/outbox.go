@@ -138,44 +138,38 @@ func (o *outbox) openQueue(events, bytes int) {
 }
 
 // deliverLocal delivers the event without the shared queue when the
-// publisher runs on o's loop (l): into the spill while o is spilling, into
-// the direct buffer while that keeps the queue's guarantees (copyDirect),
-// into a new spill once o is backlogged. It reports false when the event
-// must go through the shared queue (enqueue) instead: l is another loop or
-// nil, o is closed, or the direct buffer refused it.
+// publisher runs on o's loop (l): into the spill once o is backlogged
+// (spill.go), else into the direct buffer while that keeps every guarantee
+// of the queue: nothing queued to come before it, room under the
+// high-water mark, a frame small enough to batch, and a buffer to spare in
+// the loop's pool. It reports false when the event must go through the
+// shared queue (enqueue) instead: l is another loop or nil, o is closed, or
+// the direct buffer cannot take it.
+//
+// The direct copy is written out here, not in a function of its own: this
+// runs once per subscriber per publish, and a second call level showed in
+// BenchmarkFanOut with many subscribers.
 func (o *outbox) deliverLocal(l *loop, ev *delivery) bool {
 	if o.loop != l || l == nil || o.closed {
 		return false
 	}
-	switch {
-	case o.spilling():
+	if o.backlogged || o.spilling() {
 		o.spillEvent(ev)
-	case o.copyDirect(ev):
-	case o.backlogged:
-		o.spillEvent(ev)
-	default:
-		return false
+		o.markDirty()
+		return true
 	}
-	o.markDirty()
-	return true
-}
-
-// copyDirect appends the event's frame to the direct buffer when that keeps
-// every guarantee of the queue: nothing queued to come before it, room
-// under the high-water mark, and a frame small enough to batch. Runs on o's
-// loop, which is the publisher's.
-func (o *outbox) copyDirect(ev *delivery) bool {
 	size := ev.size
-	if o.queue.Load().Len() != 0 || o.backlogged || size > writeBatch/2 {
+	if o.queue.Load().Len() != 0 || size > writeBatch/2 {
 		return false
 	}
 	if o.direct == nil {
-		if o.direct = o.loop.directPool.get(); o.direct == nil {
+		if o.direct = l.directPool.get(); o.direct == nil {
 			return false
 		}
 	}
-	highWater := o.loop.srv.cfg.HighWater
+	highWater := l.srv.cfg.HighWater
 	if len(o.direct)+size > cap(o.direct) {
+		// Full: write it out, which the empty queue allows.
 		if o.conn.OutboundBuffered()+len(o.direct) >= highWater {
 			return false
 		}
@@ -197,6 +191,7 @@ func (o *outbox) copyDirect(ev *delivery) bool {
 		ev.frame = dst
 	}
 	o.directEvents++
+	o.markDirty()
 	return true
 }
 
