@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -38,12 +39,17 @@ func TestOnTickStopsWhileALoopIsStuck(t *testing.T) {
 	var el gnet.EventLoop
 	e.srv.clients.Range(func(_ uint64, cl *peer) bool { el = cl.loop.el; return false })
 	stuck := make(blockingTask)
+	var release sync.Once
+	unstick := func() { release.Do(func() { close(stuck) }) }
+	// A failing check must not leave the loop stuck: the server's shutdown,
+	// a cleanup registered earlier and so run later, would wait for it.
+	t.Cleanup(unstick)
 	if err := el.Execute(context.Background(), stuck); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(livenessTimeout)
 	waitTicks(false)
-	close(stuck)
+	unstick()
 	time.Sleep(200 * time.Millisecond)
 	waitTicks(true)
 }
