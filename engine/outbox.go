@@ -71,10 +71,12 @@ import (
 //     OnClose, inbox tasks) calls everything that is not listed below, and
 //     owns every plain field: direct, directEvents, spill, backlogged, dirty,
 //     closed, notifiedDrops.
-//   - Publishers on other event loops and the ticker (heartbeats) call only
-//     enqueue, with l != o.loop (l nil for the ticker): it pushes into the
-//     lock-free queue, notes drops (noteDrops: firstDropNs, lastDropNs,
-//     atomic) and wakes the loop (wake: wakePending, atomic).
+//   - Publishers on other event loops and the ticker (heartbeats) call
+//     deliverLocal, which for them reads only loop (fixed at attach) and
+//     returns false, and enqueue, with l != o.loop (l nil for the ticker):
+//     it pushes into the lock-free queue, notes drops (noteDrops:
+//     firstDropNs, lastDropNs, atomic) and wakes the loop (wake:
+//     wakePending, atomic).
 //   - Stats and Connections readers (the admin socket, any goroutine) call
 //     only drops, queued and delivered, which read atomics: queue, spillLen,
 //     spillDrops, eventsOut, bytesOut.
