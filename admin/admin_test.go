@@ -189,7 +189,8 @@ func TestEndpoints(t *testing.T) {
 		"busd_events_out_total": "counter", "busd_bytes_out_total": "counter", "busd_dropped_total": "counter",
 		"busd_protocol_errors_total": "counter", "busd_heartbeats_total": "counter", "busd_drop_notices_total": "counter", "busd_subscriptions": "gauge",
 		"busd_queued_events": "gauge", "busd_match_cache_hits_total": "counter", "busd_match_cache_misses_total": "counter",
-		"busd_match_cache_hit_ratio": "gauge",
+		"busd_match_cache_hit_ratio": "gauge", "busd_pending_bytes": "gauge", "busd_pending_closes_total": "counter",
+		"busd_frame_timeouts_total": "counter", "busd_memory_releases_total": "counter",
 	} {
 		if types[name] != typ {
 			t.Errorf("%s: type %q, want %q", name, types[name], typ)
@@ -198,7 +199,11 @@ func TestEndpoints(t *testing.T) {
 			t.Errorf("%s missing", name)
 		}
 	}
-	for _, name := range []string{"go_goroutines", "process_resident_memory_bytes", `busd_build_info{version="v-test"}`} {
+	if types["busd_subscriptions_refused_total"] != "counter" {
+		t.Errorf("busd_subscriptions_refused_total: type %q, want counter", types["busd_subscriptions_refused_total"])
+	}
+	for _, name := range []string{"go_goroutines", "process_resident_memory_bytes", `busd_build_info{version="v-test"}`,
+		`busd_subscriptions_refused_total{reason="conn_limit"}`, `busd_subscriptions_refused_total{reason="total_limit"}`} {
 		if _, ok := before[name]; !ok {
 			t.Errorf("%s missing", name)
 		}

@@ -37,6 +37,25 @@ type Config struct {
 	MaxConns int
 	// ValidateJSON checks that every non-empty PUB body is one JSON object.
 	ValidateJSON bool
+	// What one connection, or all of them, may make the daemon hold
+	// (limits.go, pending.go); 0 turns a limit off.
+	//
+	// MaxPatternsPerConn and MaxPatterns bound the subscription patterns
+	// of one connection and of all connections together; a SUB over either
+	// is refused and the connection stays open.
+	MaxPatternsPerConn int
+	MaxPatterns        int
+	// MaxPendingBytes bounds the bytes all connections hold in frames they
+	// have not finished sending; over it, the connections whose frames
+	// have waited longest are closed until the rest fits.
+	MaxPendingBytes int
+	// FrameTimeout closes, as a protocol error, a connection whose frame
+	// (header or body) is still unfinished this long after it began.
+	FrameTimeout time.Duration
+	// ReleaseAfterBytes: once connections that held at least this many
+	// bytes in unfinished frames have closed, the engine hands freed memory
+	// back to the operating system (release.go).
+	ReleaseAfterBytes int
 	// Logger receives the engine's and gnet's logs.
 	Logger *slog.Logger
 	// OnTick, if set, runs on ticks of the engine's ticker (at least every
@@ -60,6 +79,27 @@ func DefaultConfig() Config {
 		MaxConns:     4096,
 		ValidateJSON: true,
 		Logger:       slog.Default(),
+		// The limits' defaults are far above what the platform's workers
+		// use (tens of patterns each; events of a few hundred bytes,
+		// rarely the 1 MiB largest body) and far below what hurts a host.
+		// A distinct pattern costs a few hundred bytes of live heap, a
+		// pattern as long as a header allows a few KiB
+		// (BenchmarkSubscriptionMemory), so 10,000 patterns on one
+		// connection stay within tens of MiB, and 100,000 in all within a
+		// few hundred MiB even at the longest. The pending budget lets 64
+		// largest frames arrive at once. A healthy client sends a 1 MiB
+		// frame in milliseconds over a local socket; the frame timeout
+		// leaves a loaded host, or a client whose event loop stalls for
+		// seconds, a wide margin, and still frees a stalled connection
+		// within the minute. A release after a burst costs two garbage
+		// collections of a heap that the burst has just left: worth it
+		// once a few times the idle daemon's footprint was freed.
+		// bench/decisions/limits.md has the figures.
+		MaxPatternsPerConn: 10_000,
+		MaxPatterns:        100_000,
+		MaxPendingBytes:    64 << 20,
+		FrameTimeout:       30 * time.Second,
+		ReleaseAfterBytes:  16 << 20,
 	}
 }
 
@@ -95,7 +135,7 @@ func (c *Config) Validate() error {
 	case c.Logger == nil:
 		return errors.New("logger is nil")
 	}
-	return nil
+	return c.validateLimits()
 }
 
 // The open-files budget. gnet stops its whole engine when accept fails with

@@ -50,6 +50,9 @@ func (s *Server) dispatchFrames(cl *peer, buf []byte) (consumed, frames int, act
 		}
 		if n == 0 {
 			cl.need = need
+			if s.holdUnfinished(cl, len(buf)-consumed, consumed > 0) {
+				return consumed, frames, gnet.Close // over the pending-bytes budget
+			}
 			return consumed, frames, gnet.None
 		}
 		consumed += n
@@ -63,6 +66,9 @@ func (s *Server) dispatchFrames(cl *peer, buf []byte) (consumed, frames int, act
 		}
 	}
 	cl.need = 0
+	if cl.limits.unfinished.held.Load() != 0 {
+		s.finishUnfinished(cl)
+	}
 	return consumed, frames, gnet.None
 }
 
@@ -82,6 +88,7 @@ func (s *Server) handleFrame(cl *peer, f codec.Frame) error {
 				delete(cl.patterns, string(f.Args))
 				cl.infoMu.Unlock()
 				s.index.Remove(string(f.Args), cl)
+				s.patternRemoved(f.Args)
 			}
 		}
 		return nil
@@ -104,6 +111,9 @@ func (s *Server) subscribe(cl *peer, pattern []byte) error {
 	}
 	if _, ok := cl.patterns[string(pattern)]; ok {
 		return nil
+	}
+	if !s.admitPattern(cl, pattern) {
+		return nil // refused: the connection stays (limits.go)
 	}
 	cl.out.openQueue(s.cfg.RingEvents, s.cfg.RingBytes)
 	p := string(pattern)

@@ -80,7 +80,8 @@ func (h *handler) OnClose(c gnet.Conn, err error) gnet.Action {
 	}
 	s := h.srv
 	c.SetContext(nil)
-	if c.InboundBuffered() > 0 && (err == nil || errors.Is(err, io.EOF)) && !cl.protoErr {
+	shed := s.releaseUnfinished(cl)
+	if c.InboundBuffered() > 0 && (err == nil || errors.Is(err, io.EOF)) && !cl.protoErr && !shed {
 		s.protocolError(cl, errTruncatedFrame)
 	}
 	cl.infoMu.Lock()
@@ -90,6 +91,7 @@ func (h *handler) OnClose(c gnet.Conn, err error) gnet.Action {
 	for p := range patterns {
 		s.index.Remove(p, cl)
 	}
+	s.patternSetRemoved(patterns)
 	s.closedDrops.Add(cl.out.close())
 	s.clients.Delete(cl.id)
 	s.active.Add(-1)
@@ -104,8 +106,14 @@ func (h *handler) OnTraffic(c gnet.Conn) gnet.Action {
 	if cl == nil {
 		return gnet.Close
 	}
-	if cl.need > 0 && c.InboundBuffered() < cl.need {
-		return gnet.None // the frame being received is still incomplete
+	if cl.need > 0 {
+		if n := c.InboundBuffered(); n < cl.need {
+			// The frame being received is still incomplete.
+			if h.srv.holdUnfinished(cl, n, false) {
+				return gnet.Close // over the pending-bytes budget
+			}
+			return gnet.None
+		}
 	}
 	buf, _ := c.Peek(-1)
 	consumed, action := h.srv.dispatch(cl, buf)
@@ -139,6 +147,7 @@ func (h *handler) OnTick() (time.Duration, gnet.Action) {
 		s.heartbeat(now)
 		s.nextHeartbeat = now.Add(s.cfg.Heartbeat)
 	}
+	s.maybeRelease(now)
 	delay := h.scheduleLoopTasks(now)
 	if s.cfg.Heartbeat > 0 {
 		delay = min(delay, max(time.Until(s.nextHeartbeat), time.Millisecond))

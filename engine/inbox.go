@@ -70,5 +70,6 @@ func (l *loop) Run(context.Context) error {
 	}
 	l.inbox.release(list)
 	l.retryBacklog(now)
+	l.scanUnfinished(now)
 	return nil
 }

@@ -62,6 +62,9 @@ type loop struct {
 	// ticker schedules one at least every idleTick, so a loop that stops
 	// answering is visible here.
 	lastRun atomic.Int64
+	// unfinished lists this loop's connections holding an unfinished
+	// frame (pending.go).
+	unfinished unfinishedList
 
 	counters
 }

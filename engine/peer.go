@@ -45,6 +45,10 @@ type peer struct {
 
 	framesIn atomic.Uint64
 	bytesIn  atomic.Uint64
+
+	// limits is this connection's side of the limits (limits.go,
+	// pending.go). Last in peer, after the fields the read path touches.
+	limits peerLimits
 }
 
 // newPeer is the state of connection c, served by loop l.

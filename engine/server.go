@@ -59,6 +59,9 @@ type Server struct {
 
 	nextHeartbeat time.Time // ticker goroutine only
 	heartbeats    atomic.Uint64
+
+	// limits bounds what clients make the daemon hold (limits.go).
+	limits limitState
 }
 
 // New checks cfg and returns a server that is not yet listening.
@@ -66,7 +69,7 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Server{
+	s := &Server{
 		cfg:         cfg,
 		flushEvents: cfg.RingEvents / 2,
 		flushBytes:  cfg.RingBytes / 2,
@@ -74,7 +77,9 @@ func New(cfg Config) (*Server, error) {
 		loops:       make(map[gnet.EventLoop]*loop),
 		clients:     xsync.NewMapOf[uint64, *peer](),
 		done:        make(chan struct{}),
-	}, nil
+	}
+	s.initLimits()
+	return s, nil
 }
 
 // Run binds the socket, calls ready (if not nil) once clients can connect,

@@ -18,6 +18,19 @@ type Stats struct {
 	DropNotices    uint64
 	Subscriptions  int
 	Queued         int
+
+	// The limits (limits.go, pending.go, release.go). SubsRefused*: SUBs
+	// refused at MaxPatternsPerConn and at MaxPatterns. PendingBytes
+	// (current): bytes held in unfinished frames. PendingCloses:
+	// connections closed over MaxPendingBytes. FrameTimeouts: connections
+	// closed at FrameTimeout (also in ProtocolErrors). MemoryReleases:
+	// times freed memory was handed back to the operating system.
+	SubsRefusedConnLimit  uint64
+	SubsRefusedTotalLimit uint64
+	PendingBytes          int64
+	PendingCloses         uint64
+	FrameTimeouts         uint64
+	MemoryReleases        uint64
 }
 
 // Stats sums the per-loop and per-connection counters. Safe from any
@@ -47,5 +60,6 @@ func (s *Server) Stats() Stats {
 		return true
 	})
 	st.Subscriptions = s.index.Len()
+	s.limitStats(&st)
 	return st
 }
