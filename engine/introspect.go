@@ -25,6 +25,10 @@ type ConnInfo struct {
 	FramesIn  uint64 `json:"frames_in"`
 	BytesIn   uint64 `json:"bytes_in"`
 	BytesOut  uint64 `json:"bytes_out"`
+	// PendingBytes is held in a frame the client has not finished
+	// sending; RefusedSubs counts its SUBs refused at a pattern limit.
+	PendingBytes int64  `json:"pending_bytes"`
+	RefusedSubs  uint64 `json:"refused_subs"`
 }
 
 // Connections snapshots every open connection, ordered by ID. Safe from
@@ -44,6 +48,8 @@ func (s *Server) Connections() []ConnInfo {
 		info.Dropped = cl.out.drops()
 		info.FramesIn = cl.framesIn.Load()
 		info.BytesIn = cl.bytesIn.Load()
+		info.PendingBytes = cl.limits.unfinished.held.Load()
+		info.RefusedSubs = cl.limits.refused.Load()
 		out = append(out, info)
 		return true
 	})

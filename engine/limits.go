@@ -47,10 +47,11 @@ type limitState struct {
 // peerLimits is a connection's side of the limits.
 type peerLimits struct {
 	unfinished unfinishedFrame
-	// refused counts this connection's refused SUBs, and lastRefusalNs is
-	// when one was last logged and noticed (loop-owned): a client that
-	// sends thousands costs one line and one notice a second.
-	refused       uint64
+	// refused counts this connection's refused SUBs (atomic for
+	// Connections), and lastRefusalNs is when one was last logged and
+	// noticed (loop-owned): a client that sends thousands costs one line
+	// and one notice a second.
+	refused       atomic.Uint64
 	lastRefusalNs int64
 }
 
@@ -120,19 +121,19 @@ const refusalEvery = time.Second
 
 func (s *Server) refusePattern(cl *peer, pattern []byte, reason string, limit int) {
 	lim := &cl.limits
-	lim.refused++
+	refused := lim.refused.Add(1)
 	now := time.Now()
-	if lim.refused > 1 && now.UnixNano()-lim.lastRefusalNs < int64(refusalEvery) {
+	if refused > 1 && now.UnixNano()-lim.lastRefusalNs < int64(refusalEvery) {
 		return
 	}
 	lim.lastRefusalNs = now.UnixNano()
 	s.limits.log.warn("SUB refused: pattern limit reached", append(cl.logAttrs(),
-		"reason", reason, "limit", limit, "pattern", string(pattern), "refused_on_conn", lim.refused)...)
-	s.noticeRefusal(cl, pattern, reason, limit, now)
+		"reason", reason, "limit", limit, "pattern", logPrefix(pattern), "refused_on_conn", refused)...)
+	s.noticeRefusal(cl, pattern, reason, limit, refused, now)
 }
 
 // noticeRefusal sends cl the refusal notice, if it asked for notices.
-func (s *Server) noticeRefusal(cl *peer, pattern []byte, reason string, limit int, now time.Time) {
+func (s *Server) noticeRefusal(cl *peer, pattern []byte, reason string, limit int, refused uint64, now time.Time) {
 	if !s.subscribedTo(cl, refusedTopic) {
 		return
 	}
@@ -143,10 +144,19 @@ func (s *Server) noticeRefusal(cl *peer, pattern []byte, reason string, limit in
 	payload = append(payload, `", "limit": `...)
 	payload = strconv.AppendInt(payload, int64(limit), 10)
 	payload = append(payload, `, "refused": `...)
-	payload = strconv.AppendUint(payload, cl.limits.refused, 10)
+	payload = strconv.AppendUint(payload, refused, 10)
 	payload = append(payload, '}')
 	body := codec.AppendEnvelope(nil, refusedTopic, "bus.refused", now, payload)
 	s.fanOut(cl.loop, nil, refusedTopic, body, []*peer{cl})
+}
+
+// logPrefix is what the log shows of a pattern: a header allows 4 KiB.
+func logPrefix(pattern []byte) string {
+	const max = 200
+	if len(pattern) > max {
+		return string(pattern[:max]) + "..."
+	}
+	return string(pattern)
 }
 
 // subscribedTo reports whether one of cl's patterns matches topic.

@@ -66,6 +66,11 @@ func TestPatternLimitPerConnection(t *testing.T) {
 	if st := e.srv.Stats(); st.SubsRefusedConnLimit != 3 || st.SubsRefusedTotalLimit != 0 || st.Subscriptions != 6 || st.ProtocolErrors != 0 {
 		t.Fatalf("over the limit: %+v", st)
 	}
+	for _, c := range e.srv.Connections() {
+		if want := map[int]uint64{5: 3}[len(c.Patterns)]; c.RefusedSubs != want {
+			t.Errorf("connection with %d patterns: %d refused SUBs, want %d", len(c.Patterns), c.RefusedSubs, want)
+		}
+	}
 	healthyExchange(pub, sub, "healthy", 20)
 
 	// The connection is still served on the patterns it has, not the others.

@@ -104,6 +104,13 @@ func TestPendingBudgetClosesOldest(t *testing.T) {
 	if st.PendingCloses != 1 || st.ProtocolErrors != 0 {
 		t.Fatalf("after the budget closed one: %+v", st)
 	}
+	var held []int64
+	for _, c := range e.srv.Connections() {
+		held = append(held, c.PendingBytes)
+	}
+	if len(held) != 3 || held[0] != 0 || held[1] != 0 || held[2] != 600<<10 {
+		t.Fatalf("connections hold %v, want the young one (the last) 600 KiB", held)
+	}
 	healthyExchange(pub, sub, "healthy", 20)
 
 	write(t, young, frame[600<<10:])
