@@ -66,7 +66,7 @@ func (s *Server) dispatchFrames(cl *peer, buf []byte) (consumed, frames int, act
 		}
 	}
 	cl.need = 0
-	if cl.limits.unfinished.held.Load() != 0 {
+	if cl.limits.unfinished.n != 0 {
 		s.finishUnfinished(cl)
 	}
 	return consumed, frames, gnet.None

@@ -62,11 +62,13 @@ type loop struct {
 	// ticker schedules one at least every idleTick, so a loop that stops
 	// answering is visible here.
 	lastRun atomic.Int64
-	// unfinished lists this loop's connections holding an unfinished
-	// frame (pending.go).
-	unfinished unfinishedList
 
 	counters
+
+	// unfinished lists this loop's connections holding an unfinished
+	// frame (pending.go). Last, so that the fields above keep their
+	// offsets.
+	unfinished unfinishedList
 }
 
 // counters are written by one loop and summed by Stats.

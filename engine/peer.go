@@ -47,7 +47,7 @@ type peer struct {
 	bytesIn  atomic.Uint64
 
 	// limits is this connection's side of the limits (limits.go,
-	// pending.go). Last in peer, after the fields the read path touches.
+	// pending.go). Last, so that the fields above keep their offsets.
 	limits peerLimits
 }
 

@@ -25,20 +25,28 @@ import (
 //     middle of one, holds its bytes and its slot for that long at most.
 //
 // The read path pays nothing for a read that ends on a frame boundary
-// beyond one load (dispatchFrames); a read that ends inside a frame updates
-// the connection's account and the total (holdUnfinished). Time is never
-// read there: each loop's scan, on the ticker's task (scanUnfinished),
-// stamps the frames that began since the previous scan and closes those
-// that have waited too long, so a frame's age is known to within a scan
-// period, which both rules can afford.
+// beyond one load (dispatchFrames). Most reads of a publisher that streams
+// small frames end inside one (a read takes what the socket holds), so a
+// new frame of at most smallTail bytes is only noted on the connection:
+// the atomic account and total, whose locked instructions measured a cost
+// per read there (BenchmarkReadEndsInsideFrame), take it when it outlasts
+// a read or at the next scan. Time is never read on the read path: each
+// loop's scan, on the ticker's task (scanUnfinished), stamps the frames
+// that began since the previous scan, counts the small ones still there,
+// and closes those that have waited too long, so a frame's age is known,
+// and a small one counted, to within a scan period, which both rules can
+// afford.
 
 // unfinishedFrame is one connection's account.
 //
 // Written by the connection's loop only; held, since and shed are read by
 // whichever loop sheds over the budget (shedOverBudget).
 type unfinishedFrame struct {
-	// held is how many bytes of an unfinished frame gnet's inbound buffer
-	// kept after the last read; 0: none.
+	// n is how many bytes of an unfinished frame gnet's inbound buffer
+	// kept after the last read; 0: none (loop-owned).
+	n int
+	// held is the part of n counted in the budget: all of it, or 0 while
+	// the frame is a new one of at most smallTail bytes.
 	held atomic.Int64
 	// since is when that frame began, in Unix ns, as stamped by the scan;
 	// 0: it began after its loop's last scan.
@@ -69,26 +77,45 @@ type unfinishedList struct {
 // ticker gives each loop a task at least every idleTick.
 const scanEvery = idleTick / 2
 
+// smallTail is the largest new unfinished frame left out of the budget
+// until it outlasts a read or a scan: at least a typical event frame, and
+// at most this much per connection goes uncounted for a scan period.
+const smallTail = 4096
+
 // holdUnfinished records that cl's last read ended inside a frame, of which
-// gnet keeps n bytes; newFrame: that frame began in this read. It reports
-// whether cl itself was closed over the budget: the caller then returns
-// gnet.Close. Runs on cl's loop.
-func (s *Server) holdUnfinished(cl *peer, n int, newFrame bool) (closeSelf bool) {
+// gnet keeps n bytes; completed: the read completed frames before it, so
+// that it is a new one. It reports whether cl itself was closed over the
+// budget: the caller then returns gnet.Close. Runs on cl's loop.
+func (s *Server) holdUnfinished(cl *peer, n int, completed bool) (closeSelf bool) {
 	u := &cl.limits.unfinished
+	newFrame := completed || u.n == 0
 	if newFrame && u.since.Load() != 0 {
 		u.since.Store(0)
 	}
-	old := u.held.Load()
-	if int64(n) == old {
-		return false
-	}
-	u.held.Store(int64(n))
-	total := s.limits.pendingBytes.Add(int64(n) - old)
+	u.n = n
 	if !u.listed {
 		cl.loop.listUnfinished(cl)
 	}
+	counted := int64(n)
+	if newFrame && n <= smallTail {
+		counted = 0
+	}
+	return s.countUnfinished(cl, counted)
+}
+
+// countUnfinished sets the part of cl's unfinished frame counted in the
+// budget, and closes connections if that takes the total over it (see
+// holdUnfinished). Runs on cl's loop.
+func (s *Server) countUnfinished(cl *peer, counted int64) (closeSelf bool) {
+	u := &cl.limits.unfinished
+	old := u.held.Load()
+	if counted == old {
+		return false
+	}
+	u.held.Store(counted)
+	total := s.limits.pendingBytes.Add(counted - old)
 	budget := int64(s.cfg.MaxPendingBytes)
-	if budget > 0 && int64(n) > old && total-s.limits.shedding.Load() > budget {
+	if budget > 0 && counted > old && total-s.limits.shedding.Load() > budget {
 		if u.shed.Load() > 0 {
 			return true // already chosen: stop reading into it
 		}
@@ -98,11 +125,20 @@ func (s *Server) holdUnfinished(cl *peer, n int, newFrame bool) (closeSelf bool)
 }
 
 // finishUnfinished records that cl's last read ended on a frame boundary
-// after it held an unfinished frame. Runs on cl's loop.
+// after it held an unfinished frame. Runs on cl's loop. Not inlined: the
+// read loop (dispatchFrames) keeps the code it had, and a compare.
+//
+//go:noinline
 func (s *Server) finishUnfinished(cl *peer) {
 	u := &cl.limits.unfinished
-	s.limits.pendingBytes.Add(-u.held.Swap(0))
-	u.since.Store(0)
+	u.n = 0
+	if held := u.held.Load(); held != 0 {
+		u.held.Store(0)
+		s.limits.pendingBytes.Add(-held)
+	}
+	if u.since.Load() != 0 {
+		u.since.Store(0)
+	}
 }
 
 // releaseUnfinished closes cl's account when its connection closes, and
@@ -110,16 +146,29 @@ func (s *Server) finishUnfinished(cl *peer) {
 // then not a protocol error). Runs on cl's loop, in OnClose.
 func (s *Server) releaseUnfinished(cl *peer) (shed bool) {
 	u := &cl.limits.unfinished
-	held := u.held.Swap(0)
-	if held != 0 {
+	if held := u.held.Swap(0); held != 0 {
 		s.limits.pendingBytes.Add(-held)
-		s.limits.release.add(held)
+	}
+	if u.n != 0 {
+		s.limits.release.add(int64(u.n))
+		u.n = 0
 	}
 	prev := u.shed.Swap(closing)
 	if prev > 0 {
 		s.limits.shedding.Add(-(prev - 1))
 	}
 	return prev > 0
+}
+
+// countUnfinishedLater counts in the budget the small new frame that cl
+// still holds at a scan, and reports whether that takes the total over
+// it. The scan sheds afterwards, outside the list's lock.
+func (s *Server) countUnfinishedLater(cl *peer) (over bool) {
+	u := &cl.limits.unfinished
+	old := u.held.Swap(int64(u.n))
+	total := s.limits.pendingBytes.Add(int64(u.n) - old)
+	budget := int64(s.cfg.MaxPendingBytes)
+	return budget > 0 && total-s.limits.shedding.Load() > budget
 }
 
 func (l *loop) listUnfinished(cl *peer) {
@@ -130,10 +179,10 @@ func (l *loop) listUnfinished(cl *peer) {
 }
 
 // scanUnfinished runs on the ticker's task (loop.Run), at most every
-// scanEvery: it stamps the frames that began since the last scan, closes
-// the connections whose frame has waited FrameTimeout, and drops from the
-// list the connections that hold no unfinished frame any more. now is Unix
-// ns.
+// scanEvery: it stamps the frames that began since the last scan and
+// counts them in the budget, closes the connections whose frame has waited
+// FrameTimeout, and drops from the list the connections that hold no
+// unfinished frame any more. now is Unix ns.
 func (l *loop) scanUnfinished(now int64) {
 	list := &l.unfinished
 	if len(list.conns) == 0 || now-list.lastScan < int64(scanEvery) {
@@ -142,11 +191,12 @@ func (l *loop) scanUnfinished(now int64) {
 	list.lastScan = now
 	s := l.srv
 	timeout := int64(s.cfg.FrameTimeout)
+	overBudget := false
 	list.mu.Lock()
 	kept := list.conns[:0]
 	for _, cl := range list.conns {
 		u := &cl.limits.unfinished
-		if u.held.Load() == 0 {
+		if u.n == 0 {
 			u.listed = false
 			continue
 		}
@@ -155,6 +205,9 @@ func (l *loop) scanUnfinished(now int64) {
 		switch {
 		case since == 0:
 			u.since.Store(now)
+			if u.held.Load() != int64(u.n) && s.countUnfinishedLater(cl) {
+				overBudget = true
+			}
 		case timeout > 0 && now-since >= timeout && u.shed.CompareAndSwap(0, closing):
 			s.frameTimedOut(cl, time.Duration(now-since))
 		}
@@ -162,6 +215,9 @@ func (l *loop) scanUnfinished(now int64) {
 	clear(list.conns[len(kept):])
 	list.conns = kept
 	list.mu.Unlock()
+	if overBudget {
+		s.shedOverBudget(nil) // closes through gnet: no connection is "self"
+	}
 }
 
 // frameTimedOut closes cl, whose frame has waited too long, as a protocol

@@ -128,6 +128,39 @@ func TestPendingBudgetClosesOldest(t *testing.T) {
 	healthyExchange(pub, sub, "healthy", 20)
 }
 
+// A new frame small enough to be left out of the budget at first is
+// counted at its loop's next scan; if that takes the total over the
+// budget, the scan closes the oldest frame's connection.
+func TestSmallUnfinishedFrameCountedAtScan(t *testing.T) {
+	e := startServer(t, func(c *Config) { c.MaxPendingBytes = codec.MaxEventFrame; c.FrameTimeout = 0 })
+	sub, pub := e.dial(), e.dial()
+	sub.sub("healthy")
+
+	big := pubFrame("big", codec.MaxBody)
+	old, small := e.rawDial(), e.rawDial()
+	oldHeld := len(big) - 2 // all but the end of the largest frame
+	if oldHeld+smallTail <= codec.MaxEventFrame || oldHeld > codec.MaxEventFrame {
+		t.Fatalf("%d bytes held and a small frame of %d do not cross the budget (%d) together", oldHeld, smallTail, codec.MaxEventFrame)
+	}
+	write(t, old, big[:oldHeld])
+	e.waitStats("the old frame's bytes", func(st Stats) bool { return st.PendingBytes == int64(oldHeld) })
+	e.waitStamped()
+	write(t, small, big[:smallTail]) // over the budget once counted
+	if !closedWithin(old, 5*time.Second) {
+		t.Fatal("the oldest frame's connection was not closed when the small frame was counted")
+	}
+	st := e.waitStats("the small frame alone counted", func(st Stats) bool {
+		return st.Connections == 3 && st.PendingBytes == smallTail
+	})
+	if st.PendingCloses != 1 || st.ProtocolErrors != 0 {
+		t.Fatalf("after the scan: %+v", st)
+	}
+	if closedWithin(small, 50*time.Millisecond) {
+		t.Fatal("the small frame's connection was closed")
+	}
+	healthyExchange(pub, sub, "healthy", 20)
+}
+
 // When the read that crosses the budget is the oldest frame's own, that
 // connection is closed on the spot.
 func TestPendingBudgetClosesGrowingOldest(t *testing.T) {
