@@ -52,9 +52,10 @@ type Config struct {
 	// FrameTimeout closes, as a protocol error, a connection whose frame
 	// (header or body) is still unfinished this long after it began.
 	FrameTimeout time.Duration
-	// ReleaseAfterBytes: once connections that held at least this many
-	// bytes in unfinished frames have closed, the engine hands freed memory
-	// back to the operating system (release.go).
+	// ReleaseAfterBytes: once bursts have freed this many bytes (unfinished
+	// frames of connections that closed, subscriptions removed), the
+	// engine hands the free memory back to the operating system
+	// (release.go).
 	ReleaseAfterBytes int
 	// Logger receives the engine's and gnet's logs.
 	Logger *slog.Logger
