@@ -191,6 +191,13 @@ type Statsz struct {
 	DropNotices    uint64    `json:"drop_notices"`
 	Subscriptions  int       `json:"subscriptions"`
 	Queued         int       `json:"queued"`
+
+	SubsRefusedConnLimit  uint64 `json:"subs_refused_conn_limit"`
+	SubsRefusedTotalLimit uint64 `json:"subs_refused_total_limit"`
+	PendingBytes          int64  `json:"pending_bytes"`
+	PendingCloses         uint64 `json:"pending_closes"`
+	FrameTimeouts         uint64 `json:"frame_timeouts"`
+	MemoryReleases        uint64 `json:"memory_releases"`
 }
 
 func statsOf(st engine.Stats) Statsz {
@@ -211,6 +218,13 @@ func statsOf(st engine.Stats) Statsz {
 		DropNotices:    st.DropNotices,
 		Subscriptions:  st.Subscriptions,
 		Queued:         st.Queued,
+
+		SubsRefusedConnLimit:  st.SubsRefusedConnLimit,
+		SubsRefusedTotalLimit: st.SubsRefusedTotalLimit,
+		PendingBytes:          st.PendingBytes,
+		PendingCloses:         st.PendingCloses,
+		FrameTimeouts:         st.FrameTimeouts,
+		MemoryReleases:        st.MemoryReleases,
 	}
 }
 

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"bytes"
+	"encoding/json"
 	"testing"
 
 	"busd/engine"
@@ -47,6 +48,34 @@ func TestLimitMetrics(t *testing.T) {
 	} {
 		if types[name] != typ {
 			t.Errorf("%s: type %q, want %q", name, types[name], typ)
+		}
+	}
+}
+
+// /statsz carries each limit's counter under its own name.
+func TestLimitStatsz(t *testing.T) {
+	got := statsOf(engine.Stats{
+		SubsRefusedConnLimit:  21,
+		SubsRefusedTotalLimit: 22,
+		PendingBytes:          23,
+		PendingCloses:         24,
+		FrameTimeouts:         25,
+		MemoryReleases:        26,
+	})
+	b, err := json.Marshal(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]float64{
+		"subs_refused_conn_limit": 21, "subs_refused_total_limit": 22, "pending_bytes": 23,
+		"pending_closes": 24, "frame_timeouts": 25, "memory_releases": 26,
+	} {
+		if v, ok := doc[key].(float64); !ok || v != want {
+			t.Errorf("/statsz %s = %v, want %v", key, doc[key], want)
 		}
 	}
 }

@@ -37,7 +37,9 @@ func TestServeDefaults(t *testing.T) {
 	}
 	// The documented defaults, in case the engine's change.
 	if want.Heartbeat != 10*time.Second || want.RingEvents != 1024 || want.RingBytes != 4<<20 ||
-		want.HighWater != 256<<10 || want.Loops != 1 || want.MaxConns != 4096 || !want.ValidateJSON || want.Group != "decnet" {
+		want.HighWater != 256<<10 || want.Loops != 1 || want.MaxConns != 4096 || !want.ValidateJSON || want.Group != "decnet" ||
+		want.MaxPatternsPerConn != 10000 || want.MaxPatterns != 100000 || want.MaxPendingBytes != 64<<20 ||
+		want.FrameTimeout != 30*time.Second || want.ReleaseAfterBytes != 16<<20 {
 		t.Errorf("engine defaults differ from the documented ones: %+v", want)
 	}
 }
@@ -53,6 +55,12 @@ var fullEnv = map[string]string{
 	"BUSD_VALIDATE_JSON": "false",
 	"BUSD_LOG_LEVEL":     "debug",
 	"BUSD_LOG_FORMAT":    "json",
+
+	"BUSD_MAX_PATTERNS_PER_CONN": "50",
+	"BUSD_MAX_PATTERNS":          "0",
+	"BUSD_MAX_PENDING_BYTES":     "2MiB",
+	"BUSD_FRAME_TIMEOUT":         "5",
+	"BUSD_RELEASE_AFTER":         "0",
 }
 
 func TestServeEnv(t *testing.T) {
@@ -63,7 +71,9 @@ func TestServeEnv(t *testing.T) {
 	c := o.config()
 	if c.Group != "bus" || c.Heartbeat != 3*time.Second || c.RingEvents != 77 || c.RingBytes != 8<<20 ||
 		c.HighWater != 64<<10 || c.Loops != 2 || c.MaxConns != 100 || c.ValidateJSON ||
-		slog.Level(o.logLevel) != slog.LevelDebug || o.logFormat != "json" {
+		slog.Level(o.logLevel) != slog.LevelDebug || o.logFormat != "json" ||
+		c.MaxPatternsPerConn != 50 || c.MaxPatterns != 0 || c.MaxPendingBytes != 2<<20 ||
+		c.FrameTimeout != 5*time.Second || c.ReleaseAfterBytes != 0 {
 		t.Errorf("from env: %+v / %+v", c, o)
 	}
 }
@@ -73,6 +83,8 @@ func TestServeFlagBeatsEnv(t *testing.T) {
 		"--group", "g2", "--heartbeat", "250ms", "--ring-events", "5", "--ring-bytes", "2MiB",
 		"--high-water", "8192", "--loops", "3", "--max-conns", "9", "--validate-json=true",
 		"--log-level", "warn", "--log-format", "text", "--socket", "/s/bus.sock",
+		"--max-patterns-per-conn", "7", "--max-patterns", "70", "--max-pending-bytes", "0",
+		"--frame-timeout", "1m", "--release-after", "1MiB",
 	}
 	o, err := parseServe(args, mapEnv(fullEnv), io.Discard)
 	if err != nil {
@@ -81,7 +93,9 @@ func TestServeFlagBeatsEnv(t *testing.T) {
 	c := o.config()
 	if c.Group != "g2" || c.Heartbeat != 250*time.Millisecond || c.RingEvents != 5 || c.RingBytes != 2<<20 ||
 		c.HighWater != 8192 || c.Loops != 3 || c.MaxConns != 9 || !c.ValidateJSON ||
-		slog.Level(o.logLevel) != slog.LevelWarn || o.logFormat != "text" || o.socket != "/s/bus.sock" {
+		slog.Level(o.logLevel) != slog.LevelWarn || o.logFormat != "text" || o.socket != "/s/bus.sock" ||
+		c.MaxPatternsPerConn != 7 || c.MaxPatterns != 70 || c.MaxPendingBytes != 0 ||
+		c.FrameTimeout != time.Minute || c.ReleaseAfterBytes != 1<<20 {
 		t.Errorf("flags over env: %+v / %+v", c, o)
 	}
 	// Single-dash spelling works too, and an empty variable counts as unset.

@@ -128,6 +128,11 @@ func logStart(log *slog.Logger, cfg engine.Config, bi buildInfo, nofile uint64) 
 		"validate_json", cfg.ValidateJSON,
 		"group", cfg.Group,
 		"nofile", nofile,
+		"max_patterns_per_conn", cfg.MaxPatternsPerConn,
+		"max_patterns", cfg.MaxPatterns,
+		"max_pending_bytes", cfg.MaxPendingBytes,
+		"frame_timeout", cfg.FrameTimeout.String(),
+		"release_after", cfg.ReleaseAfterBytes,
 	)
 }
 

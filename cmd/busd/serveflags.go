@@ -32,7 +32,13 @@ type serveOptions struct {
 	logFormat            formatValue
 	adminSocket          adminSocketValue
 	adminMode            modeValue
-	version              bool
+	// The limits (README "Limits"); 0 turns each off.
+	maxPatternsPerConn intValue
+	maxPatterns        intValue
+	maxPendingBytes    sizeValue
+	frameTimeout       durationValue
+	releaseAfter       sizeValue
+	version            bool
 }
 
 // serveSocketUsage documents the daemon's --socket, whose rules also look
@@ -60,6 +66,12 @@ var serveEnv = map[string]string{
 	"log-format":    "BUSD_LOG_FORMAT",
 	"admin-socket":  adminSocketEnv,
 	"admin-mode":    "BUSD_ADMIN_MODE",
+
+	"max-patterns-per-conn": "BUSD_MAX_PATTERNS_PER_CONN",
+	"max-patterns":          "BUSD_MAX_PATTERNS",
+	"max-pending-bytes":     "BUSD_MAX_PENDING_BYTES",
+	"frame-timeout":         "BUSD_FRAME_TIMEOUT",
+	"release-after":         "BUSD_RELEASE_AFTER",
 }
 
 // serveHelpEnv is serveEnv plus the variables applied by other rules, for
@@ -96,6 +108,12 @@ func parseServe(args []string, env func(string) string, stdout io.Writer) (*serv
 		logLevel:     levelValue(slog.LevelInfo),
 		logFormat:    "text",
 		adminMode:    modeValue(admin.DefaultMode),
+
+		maxPatternsPerConn: intValue{n: d.MaxPatternsPerConn},
+		maxPatterns:        intValue{n: d.MaxPatterns},
+		maxPendingBytes:    sizeValue{n: d.MaxPendingBytes},
+		frameTimeout:       durationValue(d.FrameTimeout),
+		releaseAfter:       sizeValue{n: d.ReleaseAfterBytes},
 	}
 	cl := newCommandLine("busd serve", "busd [serve] [flags]", serveEnv, serveHelpEnv())
 	fs := cl.fs
@@ -114,6 +132,11 @@ func parseServe(args []string, env func(string) string, stdout io.Writer) (*serv
 	fs.Var(&o.adminSocket, "admin-socket", "serve /metrics, /connz, /subsz, /statsz and /debug/pprof/ over HTTP on a second UNIX socket at this `path`; off (or empty) turns it off")
 	fs.Lookup("admin-socket").DefValue = "<socket>" + adminSuffix
 	fs.Var(&o.adminMode, "admin-mode", "file `mode` of the admin socket, octal")
+	fs.Var(&o.maxPatternsPerConn, "max-patterns-per-conn", "subscription `patterns` one connection may hold; a SUB over it is refused (0: no limit)")
+	fs.Var(&o.maxPatterns, "max-patterns", "subscription `patterns` all connections together may hold; a SUB over it is refused (0: no limit)")
+	fs.Var(&o.maxPendingBytes, "max-pending-bytes", "`bytes` all connections may hold in unfinished frames; over it the longest-waiting one is closed (0: no limit)")
+	fs.Var(&o.frameTimeout, "frame-timeout", "a frame still unfinished this long (a `duration`) after it began closes its connection (0: never)")
+	fs.Var(&o.releaseAfter, "release-after", "once bursts have freed this many `bytes`, hand the memory back to the OS (0: never)")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	positional, err := cl.parseArgs(args, stdout)
 	if err == nil {
@@ -160,5 +183,10 @@ func (o *serveOptions) config() engine.Config {
 	cfg.Loops = o.loops.n
 	cfg.MaxConns = o.maxConns.n
 	cfg.ValidateJSON = bool(o.validateJSON)
+	cfg.MaxPatternsPerConn = o.maxPatternsPerConn.n
+	cfg.MaxPatterns = o.maxPatterns.n
+	cfg.MaxPendingBytes = o.maxPendingBytes.n
+	cfg.FrameTimeout = time.Duration(o.frameTimeout)
+	cfg.ReleaseAfterBytes = o.releaseAfter.n
 	return cfg
 }
