@@ -14,6 +14,10 @@
 //     its outboxes: the read batch and its dirty list, the backlog retried
 //     after a full socket, the inbox other goroutines wake it through, and
 //     the direct buffers it lends.
+//   - limits.go, pending.go, release.go: what no client can make the
+//     daemon hold: patterns per connection and in total, bytes in
+//     unfinished frames and how long one may take, and handing memory back
+//     to the OS after a burst. A new bound goes there.
 //   - The rest: gnet's callbacks and the ticker (handler.go), the socket
 //     and the accept loop, heartbeats, Stats and Connections, the Server's
 //     life cycle and its Config.
@@ -46,6 +50,10 @@
 // in the inbox and retries B's backlog. The ticker's tasks are the
 // same task with nothing in the inbox. So code in a task runs as the loop
 // and may touch everything the loop owns.
+//
+// The release goroutine. After a burst freed enough memory, the ticker
+// starts one goroutine that collects and hands memory back to the OS
+// (release.go); it touches only the runtime and an atomic flag.
 //
 // Readers. Stats, Connections and IndexStats may be called from any
 // goroutine (the admin socket's, a command's): they read atomics, the
