@@ -3,6 +3,7 @@ package load
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -258,4 +259,18 @@ func Lookup(name string) (Workload, bool) {
 		}
 	}
 	return Workload{}, false
+}
+
+// LookupList returns the workloads of a comma-separated list of names, in
+// its order, or an error naming the first unknown one.
+func LookupList(names string) ([]Workload, error) {
+	var ws []Workload
+	for _, name := range strings.Split(names, ",") {
+		w, ok := Lookup(strings.TrimSpace(name))
+		if !ok {
+			return nil, fmt.Errorf("unknown workload %q", name)
+		}
+		ws = append(ws, w)
+	}
+	return ws, nil
 }

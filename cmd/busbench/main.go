@@ -62,15 +62,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		duration    = fs.Duration("duration", load.DefaultDuration, "measurement time per workload")
 		asJSON      = fs.Bool("json", false, "print one JSON object per run")
 		list        = fs.Bool("list", false, "list the standard workloads and exit")
-		clientProcs = fs.Int("client-procs", load.ClientProcs, "GOMAXPROCS of the load generator during each run (0: the Go default)")
 	)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := load.ParseFlags(fs, args); !ok {
+		return code
 	}
-	load.ClientProcs = *clientProcs
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "busbench: unexpected argument %q\n", fs.Arg(0))
 		return 2
@@ -103,13 +98,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "all":
 		ws = append(load.Workloads(), load.PayloadSweep()...)
 	default:
-		for _, name := range strings.Split(*workloads, ",") {
-			w, ok := load.Lookup(strings.TrimSpace(name))
-			if !ok {
-				fmt.Fprintf(stderr, "busbench: unknown workload %q (see --list)\n", name)
-				return 2
-			}
-			ws = append(ws, w)
+		var err error
+		if ws, err = load.LookupList(*workloads); err != nil {
+			fmt.Fprintf(stderr, "busbench: %v (see --list)\n", err)
+			return 2
 		}
 	}
 	for i := range ws {

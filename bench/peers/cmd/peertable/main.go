@@ -55,26 +55,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("peertable", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		duration    = fs.Duration("duration", load.DefaultDuration, "measurement time of each run")
-		systems     = fs.String("systems", strings.Join(peers.SystemNames, ","), "comma-separated systems (busd first: the ratios are busd ÷ peer)")
-		workloads   = fs.String("workloads", "all", "comma-separated workloads, or all (the standard set)")
-		jsonOut     = fs.String("json", "", "write the raw results to this `file`")
-		from        = fs.String("from", "", "print the table from a `file` written by --json, running nothing")
-		maxTime     = fs.Duration("max-time", 40*time.Minute, "bound on the whole comparison; runs not started by then are skipped")
-		busdBin     = fs.String("busd", "", "busd `binary` (default: build ./cmd/busd)")
-		busbench    = fs.String("busbench", "", "busbench `binary` for the raw relay (default: build ./cmd/busbench)")
-		natsd       = fs.String("natsd", "", "natsd `binary` (default: $BUSD_NATSD, else build cmd/natsd)")
-		quiet       = fs.Bool("quiet", false, "no progress lines on stderr")
-		count       = fs.Int("count", 1, "rounds: each runs every workload on every system once; the table shows each figure's median")
-		clientProcs = fs.Int("client-procs", load.ClientProcs, "GOMAXPROCS of the load generator during each run (0: the Go default)")
+		duration  = fs.Duration("duration", load.DefaultDuration, "measurement time of each run")
+		systems   = fs.String("systems", strings.Join(peers.SystemNames, ","), "comma-separated systems (busd first: the ratios are busd ÷ peer)")
+		workloads = fs.String("workloads", "all", "comma-separated workloads, or all (the standard set)")
+		jsonOut   = fs.String("json", "", "write the raw results to this `file`")
+		from      = fs.String("from", "", "print the table from a `file` written by --json, running nothing")
+		maxTime   = fs.Duration("max-time", 40*time.Minute, "bound on the whole comparison; runs not started by then are skipped")
+		busdBin   = fs.String("busd", "", "busd `binary` (default: build ./cmd/busd)")
+		busbench  = fs.String("busbench", "", "busbench `binary` for the raw relay (default: build ./cmd/busbench)")
+		natsd     = fs.String("natsd", "", "natsd `binary` (default: $BUSD_NATSD, else build cmd/natsd)")
+		quiet     = fs.Bool("quiet", false, "no progress lines on stderr")
+		count     = fs.Int("count", 1, "rounds: each runs every workload on every system once; the table shows each figure's median")
 	)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := load.ParseFlags(fs, args); !ok {
+		return code
 	}
-	load.ClientProcs = *clientProcs
 	if *count < 1 {
 		fmt.Fprintln(stderr, "peertable: --count must be at least 1")
 		return 2
@@ -98,13 +93,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if *workloads == "all" {
 		ws = load.Workloads()
 	} else {
-		for _, name := range strings.Split(*workloads, ",") {
-			w, ok := load.Lookup(strings.TrimSpace(name))
-			if !ok {
-				fmt.Fprintf(stderr, "peertable: unknown workload %q\n", name)
-				return 2
-			}
-			ws = append(ws, w)
+		var err error
+		if ws, err = load.LookupList(*workloads); err != nil {
+			fmt.Fprintln(stderr, "peertable:", err)
+			return 2
 		}
 	}
 	opts := peers.Options{BusdBinary: *busdBin, BusbenchBinary: *busbench, NATSD: *natsd}
