@@ -53,9 +53,10 @@ func New[T comparable](opts ...Option) *Index[T] {
 // was already there, also when it was added under another spelling of the
 // same normalized pattern (see Index).
 func (x *Index[T]) Add(pattern string, sub T) bool {
+	p := normalize(pattern) // outside the lock: it may allocate
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	n := x.patternNode(pattern, true)
+	n := x.patternNode(p, true)
 	// If the pair existed, its node existed too, so nothing was created
 	// above and there is nothing to undo.
 	if !n.subs.add(sub) {
@@ -71,9 +72,10 @@ func (x *Index[T]) Add(pattern string, sub T) bool {
 
 // Remove deletes the pair; it reports false if it was not there.
 func (x *Index[T]) Remove(pattern string, sub T) bool {
+	p := normalize(pattern)
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	n := x.patternNode(pattern, false)
+	n := x.patternNode(p, false)
 	if n == nil || !n.subs.remove(sub) {
 		return false
 	}
@@ -89,12 +91,12 @@ func (x *Index[T]) Remove(pattern string, sub T) bool {
 	return true
 }
 
-// patternNode returns the node that pattern, normalized, leads to: "*"
-// and ">" tokens follow the wildcard children, any other token the literal
-// child. With create, missing nodes are made on the way; without, it
-// returns nil where the path ends. The caller holds x.mu exclusively.
-func (x *Index[T]) patternNode(pattern string, create bool) *node[T] {
-	n, p := &x.root, normalize(pattern)
+// patternNode returns the node that p, a normalized pattern, leads to:
+// "*" and ">" tokens follow the wildcard children, any other token the
+// literal child. With create, missing nodes are made on the way; without,
+// it returns nil where the path ends. The caller holds x.mu exclusively.
+func (x *Index[T]) patternNode(p string, create bool) *node[T] {
+	n := &x.root
 	for more := true; more && n != nil; {
 		var tok string
 		tok, p, more = nextToken(p)
