@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"busd/admin"
 )
 
 func TestServeAdminFlags(t *testing.T) {
@@ -369,5 +371,15 @@ func waitLog(t *testing.T, d *proc, s string) {
 			t.Fatalf("no %q in the log within 10s:\n%s", s, d.stderr.String())
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// The stats table shows what the limits refused and closed.
+func TestStatsShowsLimits(t *testing.T) {
+	var b strings.Builder
+	printStats(&b, "/a", admin.Statsz{SubsRefusedConnLimit: 3, SubsRefusedTotalLimit: 4, PendingBytes: 2048, PendingCloses: 5, FrameTimeouts: 6}, admin.Subsz{}, nil)
+	want := "7 SUBs refused  (3 per connection, 4 in total; 2.0 KiB in unfinished frames, 5 closed over budget, 6 frame timeouts)"
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("stats output lacks %q:\n%s", want, b.String())
 	}
 }

@@ -151,6 +151,9 @@ func printStats(w io.Writer, path string, st admin.Statsz, subs admin.Subsz, con
 	fmt.Fprintf(tw, "dropped\t%d\t(%d drop notices)\n", st.Dropped, st.DropNotices)
 	fmt.Fprintf(tw, "protocol errors\t%d\t\n", st.ProtocolErrors)
 	fmt.Fprintf(tw, "heartbeats\t%d\t\n", st.Heartbeats)
+	fmt.Fprintf(tw, "limits\t%d SUBs refused\t(%d per connection, %d in total; %s in unfinished frames, %d closed over budget, %d frame timeouts)\n",
+		st.SubsRefusedConnLimit+st.SubsRefusedTotalLimit, st.SubsRefusedConnLimit, st.SubsRefusedTotalLimit,
+		humanBytes(uint64(max(st.PendingBytes, 0))), st.PendingCloses, st.FrameTimeouts)
 	fmt.Fprintf(tw, "match cache\t%.1f%% hits\t(%d hits, %d misses, %d entries)\n",
 		100*subs.CacheHitRate, subs.CacheHits, subs.CacheMisses, subs.CacheEntries)
 	tw.Flush()
