@@ -44,13 +44,13 @@ func runServe(args []string, env func(string) string, stdout, stderr io.Writer) 
 	}
 	log := newLogger(stderr, o.logFormat, o.logLevel)
 	cfg, nofile := buildConfig(o, socket, env, log)
-	bi := readBuildInfo()
-	logStart(log, cfg, bi, nofile)
 	srv, err := engine.New(cfg) // validates cfg, once
 	if err != nil {
 		fmt.Fprintf(stderr, "busd: invalid configuration: %v\n", err)
 		return exitUsage
 	}
+	bi := readBuildInfo()
+	logStart(log, cfg, bi, nofile)
 	return serveUntilSignal(srv, socket, o.admin(socket, bi.short()), log, stderr)
 }
 
