@@ -5,6 +5,7 @@
 //	/statsz         JSON: the global counters
 //	/connz          JSON: one object per client connection
 //	/subsz          JSON: the subscription index, its match cache, subscribers per pattern
+//	/capture        start, watch and stop a capture of the daemon's traffic (capture.go)
 //	/debug/pprof/   the Go profiler
 //
 // The socket file follows the bus socket's rules (engine/sockfile): it has
@@ -152,6 +153,9 @@ func Handler(src Source, version string) http.Handler {
 	mux.HandleFunc("GET /subsz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, r, subszOf(src.IndexStats(), src.Connections()))
 	})
+	if c, ok := src.(Capturer); ok {
+		captureHandlers(mux, c, version)
+	}
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
@@ -159,7 +163,7 @@ func Handler(src Source, version string) http.Handler {
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		io.WriteString(w, "busd admin endpoints:\n  /metrics\n  /statsz\n  /connz\n  /subsz\n  /debug/pprof/\n")
+		io.WriteString(w, "busd admin endpoints:\n  /metrics\n  /statsz\n  /connz\n  /subsz\n  /capture\n  /debug/pprof/\n")
 	})
 	return mux
 }

@@ -137,6 +137,8 @@ type Conn struct {
 	Patterns []string `json:"patterns,omitempty"`
 	PID      int32    `json:"pid,omitempty"`
 	UID      uint32   `json:"uid"`
+	// Drops is how many events the daemon had dropped for it by then.
+	Drops uint64 `json:"drops,omitempty"`
 }
 
 // Header opens every file.

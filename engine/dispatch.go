@@ -82,6 +82,9 @@ func (s *Server) handleFrame(cl *peer, f codec.Frame) error {
 	case codec.VerbSUB:
 		return s.subscribe(cl, f.Args)
 	case codec.VerbUNSUB:
+		if rec := s.capture.recorder.Load(); rec != nil {
+			rec.Unsub(cl.loop.lane, cl.id, f.Args)
+		}
 		if cl.patterns != nil {
 			if _, ok := cl.patterns[string(f.Args)]; ok {
 				cl.infoMu.Lock()
@@ -93,11 +96,17 @@ func (s *Server) handleFrame(cl *peer, f codec.Frame) error {
 		}
 		return nil
 	case codec.VerbHELLO:
+		if rec := s.capture.recorder.Load(); rec != nil {
+			rec.Hello(cl.loop.lane, cl.id, f.Args)
+		}
 		cl.infoMu.Lock()
 		cl.name = string(f.Args)
 		cl.infoMu.Unlock()
 		return nil
 	case codec.VerbBYE:
+		if rec := s.capture.recorder.Load(); rec != nil {
+			rec.Bye(cl.loop.lane, cl.id)
+		}
 		return errBye
 	case codec.VerbEVT:
 		return errEventFromPeer
@@ -108,6 +117,10 @@ func (s *Server) handleFrame(cl *peer, f codec.Frame) error {
 func (s *Server) subscribe(cl *peer, pattern []byte) error {
 	if len(pattern) == 0 {
 		return errEmptyPattern
+	}
+	if rec := s.capture.recorder.Load(); rec != nil {
+		// As sent: a replay meets the same set rule and limits.
+		rec.Sub(cl.loop.lane, cl.id, pattern)
 	}
 	if _, ok := cl.patterns[string(pattern)]; ok {
 		return nil
@@ -140,6 +153,9 @@ func (s *Server) publish(from *peer, topic, body []byte) error {
 		spendBudget() // nothing, but in the measurement build (budget_on.go)
 	}
 	l := from.loop
+	if rec := s.capture.recorder.Load(); rec != nil {
+		rec.Pub(l.lane, from.id, topic, body)
+	}
 	l.batch.published++
 	subs := s.index.MatchMemo(&l.memo, topic)
 	if len(subs) == 0 || (len(subs) == 1 && subs[0] == from) {

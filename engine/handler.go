@@ -66,6 +66,9 @@ func (h *handler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	cl := newPeer(s.nextID.Add(1), c, s.loopOf(c.EventLoop()))
 	cl.readPeer(c.Fd())
 	c.SetContext(cl)
+	if rec := s.capture.recorder.Load(); rec != nil {
+		rec.Opened(cl.loop.lane, cl.id, cl.pid, cl.uid)
+	}
 	s.clients.Store(cl.id, cl)
 	if s.cfg.Logger.Enabled(context.Background(), slog.LevelDebug) {
 		s.cfg.Logger.Debug("connection opened", cl.logAttrs()...)
@@ -92,7 +95,11 @@ func (h *handler) OnClose(c gnet.Conn, err error) gnet.Action {
 		s.index.Remove(p, cl)
 	}
 	s.patternSetRemoved(patterns)
-	s.closedDrops.Add(cl.out.close())
+	drops := cl.out.close()
+	s.closedDrops.Add(drops)
+	if rec := s.capture.recorder.Load(); rec != nil {
+		rec.Closed(cl.loop.lane, cl.id, drops, cl.protoErr)
+	}
 	s.clients.Delete(cl.id)
 	s.active.Add(-1)
 	if s.cfg.Logger.Enabled(context.Background(), slog.LevelDebug) {

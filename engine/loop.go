@@ -65,6 +65,9 @@ type loop struct {
 
 	counters
 
+	// lane is the loop's number, from 0: its lane in a capture.
+	lane int
+
 	// unfinished lists this loop's connections holding an unfinished
 	// frame (pending.go). Last, so that the fields above keep their
 	// offsets.

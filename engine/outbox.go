@@ -5,6 +5,7 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 
+	"busd/capture"
 	"busd/codec"
 	"busd/ring"
 )
@@ -69,8 +70,8 @@ import (
 //
 //   - The subscriber's own event loop (the connection's gnet loop: OnTraffic,
 //     OnClose, inbox tasks) calls everything that is not listed below, and
-//     owns every plain field: direct, directEvents, spill, backlogged, dirty,
-//     closed, notifiedDrops.
+//     owns every plain field: direct, directEvents, spill, backlogged,
+//     stalled, dirty, closed, notifiedDrops.
 //   - Publishers on other event loops and the ticker (heartbeats) call
 //     deliverLocal, which for them reads only loop (fixed at attach) and
 //     returns false, and enqueue, with l != o.loop (l nil for the ticker):
@@ -109,6 +110,10 @@ type outbox struct {
 	// kernel/gnet side was full; the loop retries it (backlog.go), at the
 	// end of a batch while busy, on the ticker's task while quiet.
 	backlogged bool
+	// stalled: backlogged since the last flush that left nothing behind.
+	// Unlike backlogged, not cleared for each retry: a running capture
+	// records the transitions, a stall and its resume (capture.go).
+	stalled bool
 	// closed: the connection closed. Writes after that would hit a reused fd.
 	closed bool
 
@@ -254,6 +259,10 @@ func (o *outbox) woken() {
 func (o *outbox) retry() {
 	o.backlogged = false
 	o.flush()
+	if !o.backlogged && o.stalled {
+		o.stalled = false
+		o.tapOut(capture.OutResumed, o.drops())
+	}
 }
 
 // popBatch is how many events a flush takes from a queue at once.
@@ -285,6 +294,7 @@ func (o *outbox) flush() {
 	o.releaseDirect()
 	buf := l.wbuf[:0]
 	if d := o.drops(); d != o.notifiedDrops && c.OutboundBuffered() < highWater {
+		o.tapOut(capture.OutDropped, d)
 		buf = o.appendDropNotice(buf, d)
 	}
 	var events, bytes uint64
@@ -327,6 +337,10 @@ func (o *outbox) flush() {
 	if !o.closed && !o.backlogged && (q.Len() > 0 || o.spilling()) {
 		o.backlogged = true
 		l.addBacklog(o)
+		if !o.stalled {
+			o.stalled = true
+			o.tapOut(capture.OutStalled, o.drops())
+		}
 	}
 }
 

@@ -62,6 +62,8 @@ type Server struct {
 
 	// limits bounds what clients make the daemon hold (limits.go).
 	limits limitState
+	// capture is the running capture, if any (capture.go).
+	capture capturing
 }
 
 // New checks cfg and returns a server that is not yet listening.
@@ -173,6 +175,7 @@ func (s *Server) loopOf(el gnet.EventLoop) *loop {
 	l := s.loops[el]
 	if l == nil {
 		l = newLoop(s, el)
+		l.lane = len(s.loops) // 0 to Loops-1: a capture's lane (capture.go)
 		s.loops[el] = l
 		list := make([]*loop, 0, len(s.loops))
 		for _, x := range s.loops {

@@ -4,6 +4,7 @@
 //	busd pub [flags] TOPIC [JSON]       publish events
 //	busd sub [flags] PATTERN...         print matching events
 //	busd stats [flags]                  the daemon's counters and connections (admin socket)
+//	busd capture record|status|stop     record the daemon's traffic into capture files
 //
 // Every daemon flag has an environment variable; a flag wins over its
 // variable, which wins over the configuration file (--config), which wins
@@ -45,6 +46,7 @@ func commands() []command {
 		{"pub", "publish events: busd pub [flags] TOPIC [JSON]", runPub},
 		{"sub", "print events matching patterns: busd sub [flags] PATTERN...", runSub},
 		{"stats", "show the daemon's counters and connections: busd stats [--json]", runStats},
+		{"capture", "record the daemon's traffic: busd capture record|status|stop", runCapture},
 	}
 }
 

@@ -1,11 +1,10 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -24,17 +23,13 @@ daemon's default), the bus socket found as pub and sub find it.
 --json prints {"stats": ..., "subscriptions": ..., "connections": [...]}.`
 
 func runStats(args []string, env func(string) string, stdout, stderr io.Writer) int {
-	cl := newCommandLine("busd stats", statsSynopsis,
-		map[string]string{"admin-socket": adminSocketEnv},
-		map[string]string{"admin-socket": adminSocketEnv, "socket": socketEnv})
+	env1, helpEnv := adminFlagEnv()
+	cl := newCommandLine("busd stats", statsSynopsis, env1, helpEnv)
 	var (
-		adminSocket adminSocketValue
-		busSocket   string
-		asJSON      bool
+		af     adminClientFlags
+		asJSON bool
 	)
-	cl.fs.Var(&adminSocket, "admin-socket", "the daemon's admin socket `path`")
-	cl.fs.Lookup("admin-socket").DefValue = "<socket>" + adminSuffix
-	cl.fs.StringVar(&busSocket, "socket", "", "the bus socket `path`, to find the admin socket beside it; "+socketUsage)
+	af.register(cl)
 	cl.fs.BoolVar(&asJSON, "json", false, "print the raw documents as one JSON object")
 	rest, err := cl.parse(args, env, stdout)
 	if err != nil {
@@ -43,32 +38,19 @@ func runStats(args []string, env func(string) string, stdout, stderr io.Writer) 
 	if len(rest) > 0 {
 		return clientExit(usageErrorf("unexpected argument %q", rest[0]), stderr, "stats")
 	}
-	path, err := findAdminSocket(&adminSocket, busSocket, env)
+	ac, err := af.client(env)
 	if err != nil {
 		return clientExit(err, stderr, "stats")
 	}
-
-	hc := &http.Client{
-		Timeout: dialTimeout,
-		Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", path)
-		}},
-	}
-	defer hc.CloseIdleConnections()
+	defer ac.close()
+	path := ac.path
 	fetch := func(endpoint string, v any) error {
-		resp, err := hc.Get("http://busd" + endpoint)
-		if err != nil {
-			return connectError(path, err, "run as the daemon's user, or widen its --admin-mode")
+		_, err := ac.do(http.MethodGet, endpoint, nil, v, http.StatusOK)
+		var ae *adminError
+		if errors.As(err, &ae) {
+			return fmt.Errorf("%s%s: %s", path, endpoint, ae.msg)
 		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("%s%s: %s", path, endpoint, resp.Status)
-		}
-		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-			return fmt.Errorf("%s%s: %w", path, endpoint, err)
-		}
-		return nil
+		return err
 	}
 	var doc struct {
 		Stats         json.RawMessage `json:"stats"`
