@@ -168,3 +168,19 @@ func (w *failingWriter) Write(p []byte) (int, error) {
 	w.buf.Write(p[:max(room, 0)])
 	return max(room, 0), errDiskFull
 }
+
+// steadyRecords is a mix of every kind on a fixed set of connections, as a
+// busy capture carries.
+func steadyRecords() []Record {
+	body := bytes.Repeat([]byte(`{"state":"running"}`), 10)
+	return []Record{
+		{Kind: KindPub, Conn: 2, Text: []byte("decky.d1.state"), Body: body, Size: uint32(len(body))},
+		{Kind: KindPub, Conn: 3, Text: []byte("decky.d2.state"), Body: body, Size: uint32(len(body))},
+		{Kind: KindOut, Conn: 1, State: OutStalled, EventsOut: 10, BytesOut: 1000, Drops: 2},
+		{Kind: KindSub, Conn: 1, Text: []byte("decky.*.state")},
+		{Kind: KindOpen, Conn: 4, PID: 7, UID: 1000},
+		{Kind: KindHello, Conn: 4, Text: []byte("tool")},
+		{Kind: KindClose, Conn: 4, Drops: 1},
+		{Kind: KindGap, Count: 3},
+	}
+}

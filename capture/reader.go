@@ -141,7 +141,9 @@ func (rd *Reader) readHeader() error {
 	case err == errFrameCut:
 		return fmt.Errorf("%w: cut short inside its header", ErrTruncated)
 	case errors.Is(err, errBadFrame):
-		return fmt.Errorf("%w: header: %v", ErrCorrupt, err)
+		// Every frame a Writer makes has a checksum and no
+		// dictionary: this zstd stream came from elsewhere.
+		return fmt.Errorf("%w: a zstd stream of something else (%v)", ErrNotCapture, err)
 	case err != nil:
 		return fmt.Errorf("capture: reading: %w", err)
 	}
