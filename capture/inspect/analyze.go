@@ -34,9 +34,12 @@ func Analyze(r *capture.Reader) (*Summary, error) {
 		s.DurationNs = max(footer.End-s.OffsetNs, 0)
 		err = nil
 	default:
-		reason := "corrupt"
-		if errors.Is(err, capture.ErrTruncated) {
+		reason := "unreadable"
+		switch {
+		case errors.Is(err, capture.ErrTruncated):
 			reason = "truncated"
+		case errors.Is(err, capture.ErrCorrupt):
+			reason = "corrupt"
 		}
 		s.Cut = &Cut{Reason: reason, Chunks: s.Chunks, LastNs: a.last, Error: err.Error()}
 		if reason == "truncated" {

@@ -303,3 +303,34 @@ func indexDot(s string) int {
 	}
 	return -1
 }
+
+// failingReader fails once its bytes are read, as a disk may.
+type failingReader struct{ data []byte }
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	if len(f.data) == 0 {
+		return 0, errors.New("input/output error")
+	}
+	n := copy(p, f.data)
+	f.data = f.data[n:]
+	return n, nil
+}
+
+// A read error after good chunks is neither a truncation nor damage: the
+// records before it, and the error.
+func TestAnalyzeReadError(t *testing.T) {
+	sc := scripted(t)
+	b := sc.close(52*sec/10, "stopped")
+	r, err := capture.NewReader(&failingReader{data: b[:sc.ends[0]]}, capture.ReaderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	s, err := Analyze(r)
+	if err == nil || errors.Is(err, capture.ErrTruncated) || errors.Is(err, capture.ErrCorrupt) {
+		t.Fatalf("err %v", err)
+	}
+	if s.Cut == nil || s.Cut.Reason != "unreadable" || s.Records != 4 || s.Complete {
+		t.Errorf("records %d, cut %+v", s.Records, s.Cut)
+	}
+}

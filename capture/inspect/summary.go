@@ -62,7 +62,8 @@ type Summary struct {
 // Cut describes a file that ends without its footer.
 type Cut struct {
 	// Reason is "truncated" (the file stops, as one cut short by a crash
-	// or a full disk does) or "corrupt" (damaged bytes follow).
+	// or a full disk does), "corrupt" (damaged bytes follow) or
+	// "unreadable" (reading the file failed).
 	Reason string `json:"reason"`
 	Chunks int    `json:"chunks"`  // complete chunks before the cut
 	LastNs int64  `json:"last_ns"` // Time of the last record read

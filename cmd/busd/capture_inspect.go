@@ -91,9 +91,9 @@ func runCaptureInspect(args []string, env func(string) string, stdout, stderr io
 
 // cutLine says where a file without its footer ends.
 func cutLine(c *inspect.Cut) string {
-	what := "TRUNCATED: cut short"
-	if c.Reason != "truncated" {
-		what = "CORRUPT: damaged"
+	what := map[string]string{"truncated": "TRUNCATED: cut short", "corrupt": "CORRUPT: damaged"}[c.Reason]
+	if what == "" {
+		what = "UNREADABLE: a read failed"
 	}
 	if c.Chunks == 0 {
 		return what + " before its first complete chunk; only the header is shown"
