@@ -29,6 +29,12 @@
 //     and once the connection is closed the daemon is back to its baseline
 //     of connections and goroutines and, with -tags invariants, holds no
 //     message reference.
+//   - FuzzCaptureReader: arbitrary bytes read as a capture file
+//     (capture.NewReader, then Next to the end) never panic and always end,
+//     in a clean end or an error matching one of the package's four
+//     (not a capture, newer version, corrupted, truncated); a file that
+//     reads cleanly, written again in other chunks, reads back the same
+//     records, header and footer totals.
 //
 // # Corpora
 //
