@@ -72,7 +72,9 @@ func ms(n int) int64 { return int64(n) * int64(time.Millisecond) }
 
 func (s *script) add(r capture.Record) { s.recs = append(s.recs, r) }
 
-func (s *script) open(at int64, conn uint64) { s.add(capture.Record{Kind: capture.KindOpen, Time: at, Conn: conn}) }
+func (s *script) open(at int64, conn uint64) {
+	s.add(capture.Record{Kind: capture.KindOpen, Time: at, Conn: conn})
+}
 
 func (s *script) text(at int64, k capture.Kind, conn uint64, text string) {
 	s.add(capture.Record{Kind: k, Time: at, Conn: conn, Text: []byte(text)})
