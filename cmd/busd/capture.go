@@ -11,6 +11,7 @@ func captureCommands() []command {
 		{"record", "record the daemon's traffic into a file: busd capture record --out FILE [--duration D]", runCaptureRecord},
 		{"status", "show the running or latest capture", runCaptureStatus},
 		{"stop", "stop the running capture", runCaptureStop},
+		{"replay", "replay a capture file into a daemon: busd capture replay FILE [--speed N|max] [--find-max]", runCaptureReplay},
 	}
 }
 
