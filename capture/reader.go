@@ -288,6 +288,9 @@ func (rd *Reader) nextChunk() error {
 		return nil
 	case blockFooter:
 		if err := rd.takeFooter(payload); err != nil {
+			if rerr, ok := err.(*readError); ok {
+				return fmt.Errorf("capture: reading: %w", rerr.err)
+			}
 			return fmt.Errorf("%w: footer at offset %d: %v", ErrCorrupt, offset, err)
 		}
 		return io.EOF
@@ -351,6 +354,11 @@ func (rd *Reader) takeChunk(payload []byte, offset, length int64) error {
 	return nil
 }
 
+// readError is an error of the underlying reader, not of the file.
+type readError struct{ err error }
+
+func (e *readError) Error() string { return e.err.Error() }
+
 // takeFooter checks the footer against the chunks read, and that nothing
 // follows it.
 func (rd *Reader) takeFooter(payload []byte) error {
@@ -374,7 +382,7 @@ func (rd *Reader) takeFooter(payload []byte) error {
 		if err == nil {
 			return errors.New("data after it")
 		}
-		return err
+		return &readError{err}
 	}
 	rd.footer = f
 	rd.ended = true

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"reflect"
+	"strconv"
 	"testing"
 )
 
@@ -220,5 +221,27 @@ func TestLargestRecordsRoundTrip(t *testing.T) {
 	}
 	if diff := sameRecords(res.records, want); diff != "" {
 		t.Fatal(diff)
+	}
+}
+
+// A header far larger than a chunk (many connections with many patterns)
+// is compressed with a window the reader accepts.
+func TestLargeHeaderRoundTrips(t *testing.T) {
+	h := testHeader(PayloadShape)
+	h.Conns = nil
+	for i := range 4000 {
+		c := Conn{Conn: uint64(i), Name: "subscriber"}
+		for j := range 100 {
+			c.Patterns = append(c.Patterns, "decky.d"+strconv.Itoa(i)+".state."+strconv.Itoa(j*7919%10007))
+		}
+		h.Conns = append(h.Conns, c)
+	}
+	data := writeFile(t, h, WriterOptions{}, everyKind())
+	res := readAll(data)
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	if !reflect.DeepEqual(res.header.Conns, h.Conns) {
+		t.Fatal("the connections differ")
 	}
 }

@@ -10,10 +10,25 @@ import (
 // up to its last complete chunk.
 func TestWriteErrorIsStickyAndLeavesAReadableFile(t *testing.T) {
 	records := everyKind()
-	whole := smallFile(t, PayloadFull)
-	for n := 1; n < len(whole); n += 7 {
+	write := func(fw *failingWriter) (*Writer, error) {
+		return NewWriter(fw, testHeader(PayloadFull), WriterOptions{ChunkBytes: 64})
+	}
+	whole := &failingWriter{n: 1 << 30}
+	w, err := write(whole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range records {
+		if err := w.Append(&records[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(100, "stopped"); err != nil {
+		t.Fatal(err)
+	}
+	for n := 1; n < whole.buf.Len(); n += 3 {
 		fw := &failingWriter{n: n}
-		w, err := NewWriter(fw, testHeader(PayloadFull), WriterOptions{ChunkBytes: 64})
+		w, err := write(fw)
 		if err != nil {
 			if !errors.Is(err, errDiskFull) {
 				t.Fatalf("n %d: NewWriter: %v", n, err)
@@ -39,7 +54,7 @@ func TestWriteErrorIsStickyAndLeavesAReadableFile(t *testing.T) {
 			first = closeErr
 		}
 		if first == nil {
-			t.Fatalf("n %d of %d: no error", n, len(whole))
+			t.Fatalf("n %d of %d: no error", n, whole.buf.Len())
 		}
 		if !errors.Is(first, errDiskFull) || closeErr != first || w.Flush() != first || w.Tick(1<<62) != first {
 			t.Fatalf("n %d: errors %v, close %v", n, first, closeErr)

@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -47,6 +48,7 @@ type Writer struct {
 	first, last int64  // their first and last Time
 	latest      int64  // Time of the file's latest record
 	anyRecord   bool
+	maxChunks   int // MaxChunks; lowered by tests
 
 	size   int64 // compressed bytes written
 	footer Footer
@@ -73,7 +75,7 @@ func NewWriter(w io.Writer, h Header, opts WriterOptions) (*Writer, error) {
 		opts.Level = zstd.SpeedDefault
 	}
 	h.Version = Version
-	header, err := json.Marshal(h)
+	header, err := marshalJSON(h)
 	if err != nil {
 		return nil, fmt.Errorf("capture: header: %w", err)
 	}
@@ -96,6 +98,7 @@ func NewWriter(w io.Writer, h Header, opts WriterOptions) (*Writer, error) {
 		payload:    h.Payload,
 		chunkBytes: opts.ChunkBytes,
 		chunkAge:   uint64(opts.ChunkAge),
+		maxChunks:  MaxChunks,
 	}
 	block := appendPreamble(make([]byte, 0, preambleBytes+blockHeadBytes+len(header)+crcBytes))
 	block = appendBlockHead(block, blockHeader)
@@ -132,7 +135,7 @@ func (w *Writer) Append(r *Record) error {
 		}
 	}
 	if w.count == 0 {
-		if len(w.footer.Chunks) >= MaxChunks {
+		if len(w.footer.Chunks) >= w.maxChunks {
 			return ErrFull
 		}
 		w.first = t
@@ -218,7 +221,7 @@ func (w *Writer) Close(end int64, reason string) error {
 	w.footer.End = end
 	w.footer.Reason = cutReason(reason)
 	w.footer.DaemonDrops = w.drops.total()
-	footer, err := json.Marshal(&w.footer)
+	footer, err := marshalJSON(&w.footer)
 	if err != nil {
 		return fmt.Errorf("capture: footer: %w", err)
 	}
@@ -230,6 +233,18 @@ func (w *Writer) Close(end int64, reason string) error {
 	}
 	w.err = errClosed
 	return nil
+}
+
+// marshalJSON is json.Marshal without its HTML escapes, so that topics and
+// patterns read as they are in zstdcat's output.
+func marshalJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // cutReason makes reason valid UTF-8 (so that JSON keeps it byte for byte)
