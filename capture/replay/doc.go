@@ -8,7 +8,8 @@
 // Where things are:
 //
 //   - options.go: what a replay is asked to do; report.go: what it found.
-//   - plan.go: the pre-pass over the file (duration, counts, paces).
+//   - plan.go: the pre-pass over the file (duration, counts, paces);
+//     audience.go: who each PUB reaches, the one rule both sides count by.
 //   - run.go, pass.go: one replay, pass by pass, on one schedule.
 //   - conn.go, reader.go, bucket.go: a replayed connection and its reader.
 //   - barrier.go: making sure the daemon applied a subscription before
