@@ -12,6 +12,7 @@ func captureCommands() []command {
 		{"status", "show the running or latest capture", runCaptureStatus},
 		{"stop", "stop the running capture", runCaptureStop},
 		{"inspect", "analyse a capture file: busd capture inspect FILE [--json]", runCaptureInspect},
+		{"replay", "replay a capture file into a daemon: busd capture replay FILE [--speed N|max] [--find-max]", runCaptureReplay},
 	}
 }
 
