@@ -185,7 +185,7 @@ func TestDamagedBlocksAreCorrupt(t *testing.T) {
 			c[last] = append(c[last], 0)
 		},
 		"header payload mode": func(c [][]byte) {
-			h := bytes.Replace(c[0][preambleBytes+blockHeadBytes:len(c[0])-crcBytes], []byte(`"payload":1`), []byte(`"payload":3`), 1)
+			h := bytes.Replace(c[0][preambleBytes+blockHeadBytes:len(c[0])-crcBytes], []byte(`"payload":"full"`), []byte(`"payload":"wat"`), 1)
 			c[0] = append(appendPreamble(nil), block(blockHeader, h)...)
 		},
 		"version 0": func(c [][]byte) { c[0][len(magic)] = 0 },

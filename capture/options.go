@@ -16,7 +16,8 @@ type Options struct {
 	Path string `json:"path"`
 	// Duration ends the capture; 0 runs it until stopped.
 	Duration time.Duration `json:"duration_ns"`
-	// MaxBytes ends a file once it has that many bytes (compressed);
+	// MaxBytes bounds a file's size: it ends before it could pass it
+	// (within one chunk of it, capture.DefaultChunkBytes uncompressed).
 	// DefaultMaxBytes when 0.
 	MaxBytes int64 `json:"max_bytes"`
 	// MaxFiles > 1 rotates: a file that reached MaxBytes is closed, the

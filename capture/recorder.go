@@ -31,7 +31,7 @@ type Recorder struct {
 	once sync.Once
 
 	// Owned by run (and by Start, before run).
-	file  *os.File
+	file  captureFile
 	w     *Writer
 	files []string
 	conns connTable
@@ -62,6 +62,9 @@ type Status struct {
 	Error   string  `json:"error,omitempty"`
 	Options Options `json:"options"`
 }
+
+// errSizeReached ends a capture of one file that cannot take more.
+var errSizeReached = errors.New("the capture file is full")
 
 // drainEvery is how often the writer goroutine empties the lanes. Short
 // enough that a lane of DefaultLaneBytes absorbs a loop's full rate in
@@ -170,12 +173,17 @@ func (r *Recorder) run(onEnd func()) {
 		if err == nil && time.Since(lastFlush) >= flushEvery {
 			err, lastFlush = r.w.Flush(), time.Now()
 		}
-		if err == nil && r.w.Size() >= r.opts.MaxBytes && reason == "" {
+		if err == nil && r.w.Size()+int64(r.w.Buffered()) >= r.opts.MaxBytes && reason == "" {
+			// The file ends before it could pass MaxBytes: within one
+			// chunk of it, whatever the chunk compresses to.
 			if r.opts.MaxFiles <= 1 {
 				reason = "size"
 			} else {
 				err = r.rotate()
 			}
+		}
+		if err == errSizeReached {
+			err, reason = nil, "size"
 		}
 		if err != nil {
 			r.fail(err)
@@ -234,12 +242,25 @@ func (r *Recorder) write(rec *Record) error {
 		rec.Time = r.last // the file's order; see Writer.Append
 	}
 	r.last = rec.Time
+	err := r.w.Append(rec)
+	if errors.Is(err, ErrFull) {
+		// The file's chunk index is full: as at the size limit.
+		if r.opts.MaxFiles <= 1 {
+			return errSizeReached
+		}
+		if err = r.rotate(); err == nil {
+			err = r.w.Append(rec)
+		}
+	}
+	if err != nil {
+		return err
+	}
 	r.records++
 	if rec.Kind == KindPub {
 		r.publishes++
 	}
 	r.daemonDrops += r.conns.apply(rec)
-	return r.w.Append(rec)
+	return nil
 }
 
 // rotate closes the current file and starts the next, dropping the oldest
