@@ -67,3 +67,41 @@ func TestAllocReaderNext(t *testing.T) {
 		rd.Close()
 	}
 }
+
+// The tap runs on the daemon's event loops for every frame while a
+// capture runs: it allocates nothing, kept or dropped.
+func TestAllocTap(t *testing.T) {
+	for _, payload := range []Payload{PayloadFull, PayloadShape} {
+		r := testRecorder(1, 1<<20, payload)
+		r.topics = []string{"decky.>"}
+		topic, body := []byte("decky.d1.state"), []byte(`{"v":1,"payload":{"state":"running"}}`)
+		step := func() {
+			r.Opened(0, 1, 2, 3)
+			r.Hello(0, 1, []byte("collector"))
+			r.Sub(0, 1, []byte("decky.>"))
+			for range 16 {
+				r.Pub(0, 1, topic, body)
+			}
+			r.Pub(0, 1, []byte("filtered.out"), body)
+			r.Out(0, 1, OutStalled, 1, 2, 3)
+			r.Closed(0, 1, 3, false)
+		}
+		ln := r.lanes[0]
+		if n := testing.AllocsPerRun(100, func() {
+			step()
+			for e := ln.peek(); e != nil; e = ln.peek() {
+				ln.release(e)
+			}
+		}); n != 0 {
+			t.Errorf("%s: the tap made %.1f allocs per round, want 0", payload, n)
+		}
+		// A full lane drops without allocating either.
+		full := testRecorder(1, 4096, payload)
+		for range 200 {
+			full.Pub(0, 1, topic, body)
+		}
+		if n := testing.AllocsPerRun(100, func() { full.Pub(0, 1, topic, body) }); n != 0 || full.lanes[0].dropped.Load() == 0 {
+			t.Errorf("%s: a full lane: %.1f allocs, %d dropped", payload, n, full.lanes[0].dropped.Load())
+		}
+	}
+}

@@ -2,7 +2,10 @@ package engine
 
 import (
 	"fmt"
+	"path/filepath"
 	"testing"
+
+	"busd/capture"
 )
 
 // BenchmarkFanOut is the daemon's own cost per published event, without
@@ -47,6 +50,36 @@ func BenchmarkFanOutBacklogged(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i += perBatch {
 				p.feed(batch)
+			}
+		})
+	}
+}
+
+// BenchmarkFanOutCapturing is BenchmarkFanOut (one subscriber) while a
+// capture records every PUB: the tap's cost on the loop. The writer
+// goroutine compresses on another core; its cost shows in the daemon's
+// CPU per event under load (scripts/benchmarks, "Capture").
+func BenchmarkFanOutCapturing(b *testing.B) {
+	for _, payload := range []capture.Payload{capture.PayloadFull, capture.PayloadShape} {
+		b.Run("payload="+payload.String(), func(b *testing.B) {
+			p := newPipeline(b, 1, "decky.*.state")
+			path := filepath.Join(b.TempDir(), "c.buscap")
+			if _, err := p.srv.StartCapture(capture.Options{Path: path, Payload: payload}); err != nil {
+				b.Fatal(err)
+			}
+			defer p.srv.StopCapture()
+			const perBatch = 64
+			batch := pubFrames("decky.d1.state", []byte(envelope(1)), perBatch)
+			p.feed(batch)
+			b.SetBytes(int64(len(batch) / perBatch))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i += perBatch {
+				p.feed(batch)
+			}
+			b.StopTimer()
+			if st, _ := p.srv.StopCapture(); st.RecorderDrops != 0 {
+				b.ReportMetric(float64(st.RecorderDrops)/float64(b.N), "recorder-drops/op")
 			}
 		})
 	}

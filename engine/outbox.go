@@ -71,7 +71,7 @@ import (
 //   - The subscriber's own event loop (the connection's gnet loop: OnTraffic,
 //     OnClose, inbox tasks) calls everything that is not listed below, and
 //     owns every plain field: direct, directEvents, spill, backlogged,
-//     stalled, dirty, closed, notifiedDrops.
+//     stalled, dirty, closed, notifiedDrops, sampledDrops.
 //   - Publishers on other event loops and the ticker (heartbeats) call
 //     deliverLocal, which for them reads only loop (fixed at attach) and
 //     returns false, and enqueue, with l != o.loop (l nil for the ticker):
@@ -127,6 +127,8 @@ type outbox struct {
 	firstDropNs   atomic.Int64
 	lastDropNs    atomic.Int64
 	notifiedDrops uint64
+	// sampledDrops is the drop count a capture was last told (loop-owned).
+	sampledDrops uint64
 
 	eventsOut atomic.Uint64
 	bytesOut  atomic.Uint64
@@ -293,9 +295,16 @@ func (o *outbox) flush() {
 	}
 	o.releaseDirect()
 	buf := l.wbuf[:0]
-	if d := o.drops(); d != o.notifiedDrops && c.OutboundBuffered() < highWater {
-		o.tapOut(capture.OutDropped, d)
-		buf = o.appendDropNotice(buf, d)
+	if d := o.drops(); d != o.notifiedDrops {
+		if d != o.sampledDrops {
+			// Sampled even while the notice must wait for room: a
+			// subscriber that never reads still shows its drops.
+			o.sampledDrops = d
+			o.tapOut(capture.OutDropped, d)
+		}
+		if c.OutboundBuffered() < highWater {
+			buf = o.appendDropNotice(buf, d)
+		}
 	}
 	var events, bytes uint64
 	if spilling {
