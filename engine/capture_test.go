@@ -65,7 +65,7 @@ func TestCaptureRecordsTheDaemonsTraffic(t *testing.T) {
 	dashID := connID(t, env.srv, "dashboard")
 
 	path := filepath.Join(t.TempDir(), "c.buscap")
-	if _, err := env.srv.StartCapture(capture.Options{Path: path, Host: "test"}); err != nil {
+	if _, err := env.srv.StartCapture(capture.Options{Path: path, Host: "test", LaneBytes: 4 << 20}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := env.srv.StartCapture(capture.Options{Path: path + "2"}); err != ErrCaptureRunning {

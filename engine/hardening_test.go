@@ -397,11 +397,13 @@ func TestHardeningChurn(t *testing.T) {
 	if slack := 4 << 10; after.heapKiB > before.heapKiB+slack {
 		t.Errorf("live heap %d -> %d KiB, more than %d KiB of growth", before.heapKiB, after.heapKiB, slack)
 	}
-	rssSlack := 8 << 10
-	if raceEnabled {
-		rssSlack = 32 << 10
-	}
-	if after.rssKiB > before.rssKiB+rssSlack {
+	// Under -race, RSS is mostly the detector's shadow memory, which
+	// follows the addresses the heap ever used, not its live size: a
+	// previous test's large buffers (a capture's lanes) make it grow here
+	// by hundreds of MiB with no leak. The live-heap bound above is the
+	// check there; ./scripts/test runs this test again without -race for
+	// the RSS bound.
+	if rssSlack := 8 << 10; !raceEnabled && after.rssKiB > before.rssKiB+rssSlack {
 		t.Errorf("RSS %d -> %d KiB, more than %d KiB of growth", before.rssKiB, after.rssKiB, rssSlack)
 	}
 	if codec.Invariants {
