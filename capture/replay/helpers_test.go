@@ -18,6 +18,13 @@ import (
 // temporary directory until the test ends, and returns its socket.
 func startDaemon(t *testing.T) string {
 	t.Helper()
+	_, socket := startServer(t)
+	return socket
+}
+
+// startServer is startDaemon, with the daemon itself.
+func startServer(t *testing.T) (*engine.Server, string) {
+	t.Helper()
 	dir, err := os.MkdirTemp("", "rp") // socket paths are limited to 107 bytes
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +59,7 @@ func startDaemon(t *testing.T) string {
 			t.Errorf("Run: %v", err)
 		}
 	})
-	return cfg.Socket
+	return srv, cfg.Socket
 }
 
 // script builds a capture file record by record.
