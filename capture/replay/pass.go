@@ -25,7 +25,10 @@ type pass struct {
 	sync    *conn              // publishes the barrier events
 	base    time.Time          // wall time of capture time t0
 	end     time.Time          // when the schedule's last frame was written
-	err     error              // the first write error
+	// completed: the pass reached the end of its capture time, not an
+	// interruption.
+	completed bool
+	err       error // the first write error
 
 	mu  sync.Mutex
 	all []*conn
@@ -116,7 +119,7 @@ func (p *pass) replay(ctx context.Context, base time.Time) error {
 	if err := p.flushAll(); err != nil {
 		return err
 	}
-	p.end = time.Now()
+	p.end, p.completed = time.Now(), true
 	p.settle()
 	return p.err
 }

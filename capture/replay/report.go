@@ -13,8 +13,9 @@ type Report struct {
 	RecordedPubRate float64 `json:"recorded_pub_rate"` // recorded PUBs per second over it
 	WallSeconds     float64 `json:"wall_s"`
 	// PubRate is the PUBs sent (copies included) per second of schedule:
-	// from each pass's start to its last frame, without the set-up and
-	// the wait for the last deliveries. TargetPubRate is what the
+	// from each pass's start to its last frame, or to the end of its span
+	// if that is later (a pass that kept up), without the set-up and the
+	// wait for the last deliveries. TargetPubRate is what the
 	// schedule asked (0 at speed max).
 	PubRate       float64 `json:"achieved_pub_rate"`
 	TargetPubRate float64 `json:"target_pub_rate,omitempty"`

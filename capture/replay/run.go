@@ -140,7 +140,14 @@ func (r *runner) finishPass(p *pass) {
 	r.current = nil
 	r.mu.Unlock()
 	if !p.base.IsZero() && !p.end.IsZero() {
-		r.schedule += p.end.Sub(p.base)
+		took := p.end.Sub(p.base)
+		if p.completed && !r.max {
+			// A pass that kept up took its whole span, quiet end included:
+			// the rate achieved is then the one recorded over the same
+			// span, times the speed.
+			took = max(took, r.span())
+		}
+		r.schedule += took
 		r.scheduled += r.span()
 	}
 	for _, c := range p.all {
