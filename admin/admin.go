@@ -202,6 +202,12 @@ type Statsz struct {
 	PendingCloses         uint64 `json:"pending_closes"`
 	FrameTimeouts         uint64 `json:"frame_timeouts"`
 	MemoryReleases        uint64 `json:"memory_releases"`
+
+	CapturesStarted      uint64 `json:"captures_started"`
+	CaptureFailures      uint64 `json:"capture_failures"`
+	Capturing            int    `json:"capturing"`
+	CaptureRecords       uint64 `json:"capture_records"`
+	CaptureRecorderDrops uint64 `json:"capture_recorder_drops"`
 }
 
 func statsOf(st engine.Stats) Statsz {
@@ -229,6 +235,12 @@ func statsOf(st engine.Stats) Statsz {
 		PendingCloses:         st.PendingCloses,
 		FrameTimeouts:         st.FrameTimeouts,
 		MemoryReleases:        st.MemoryReleases,
+
+		CapturesStarted:      st.CapturesStarted,
+		CaptureFailures:      st.CaptureFailures,
+		Capturing:            st.Capturing,
+		CaptureRecords:       st.CaptureRecords,
+		CaptureRecorderDrops: st.CaptureRecorderDrops,
 	}
 }
 

@@ -16,6 +16,8 @@ type capturing struct {
 	// last is the latest capture, running or ended, for its status.
 	last atomic.Pointer[capture.Recorder]
 	ids  atomic.Uint64
+	// started and failures count captures started, and ended by an error.
+	started, failures atomic.Uint64
 }
 
 // ErrCaptureRunning refuses a second capture while one runs.
@@ -44,6 +46,9 @@ func (s *Server) StartCapture(opts capture.Options) (capture.Status, error) {
 	err = rec.Start(s.captureConns(), func() {
 		s.capture.recorder.CompareAndSwap(rec, nil)
 		st := rec.Status()
+		if st.Error != "" {
+			s.capture.failures.Add(1)
+		}
 		s.cfg.Logger.Info("capture ended", "files", st.Files, "records", st.Records,
 			"recorder_drops", st.RecorderDrops, "reason", st.Reason)
 	})
@@ -51,6 +56,7 @@ func (s *Server) StartCapture(opts capture.Options) (capture.Status, error) {
 		s.capture.recorder.CompareAndSwap(rec, nil)
 		return capture.Status{}, err
 	}
+	s.capture.started.Add(1)
 	s.cfg.Logger.Info("capture started", "file", opts.Path, "duration", opts.Duration, "payload", opts.Payload.String())
 	return rec.Status(), nil
 }
@@ -97,5 +103,18 @@ func (o *outbox) tapOut(state capture.OutState, drops uint64) {
 		if cl, _ := o.conn.Context().(*peer); cl != nil {
 			rec.Out(o.loop.lane, cl.id, state, o.eventsOut.Load(), o.bytesOut.Load(), drops)
 		}
+	}
+}
+
+// captureStats fills the captures' part of Stats.
+func (s *Server) captureStats(st *Stats) {
+	st.CapturesStarted = s.capture.started.Load()
+	st.CaptureFailures = s.capture.failures.Load()
+	if s.capture.recorder.Load() != nil {
+		st.Capturing = 1
+	}
+	if rec := s.capture.last.Load(); rec != nil {
+		cs := rec.Status()
+		st.CaptureRecords, st.CaptureRecorderDrops = cs.Records, cs.RecorderDrops
 	}
 }

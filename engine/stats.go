@@ -31,6 +31,16 @@ type Stats struct {
 	PendingCloses         uint64
 	FrameTimeouts         uint64
 	MemoryReleases        uint64
+
+	// Captures (capture.go): started, and ended by an error (a full
+	// disk); Capturing is 1 while one runs. CaptureRecords and
+	// CaptureRecorderDrops are the running or latest capture's records
+	// written and records its buffers could not keep.
+	CapturesStarted      uint64
+	CaptureFailures      uint64
+	Capturing            int
+	CaptureRecords       uint64
+	CaptureRecorderDrops uint64
 }
 
 // Stats sums the per-loop and per-connection counters. Safe from any
@@ -61,5 +71,6 @@ func (s *Server) Stats() Stats {
 	})
 	st.Subscriptions = s.index.Len()
 	s.limitStats(&st)
+	s.captureStats(&st)
 	return st
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -99,8 +100,11 @@ func runCaptureRecord(args []string, env func(string) string, stdout, stderr io.
 	var st capture.Status
 	if _, err := ac.do(http.MethodPost, "/capture", req, &st, http.StatusCreated); err != nil {
 		var ae *adminError
-		if errors.As(err, &ae) && ae.status == http.StatusConflict {
+		switch {
+		case errors.As(err, &ae) && ae.status == http.StatusConflict:
 			err = fmt.Errorf("%s (see busd capture status; busd capture stop ends it)", ae.msg)
+		case errors.As(err, &ae) && (strings.Contains(ae.msg, "permission denied") || strings.Contains(ae.msg, "read-only file system")):
+			err = fmt.Errorf("%s (the daemon creates the file as its own user; under the shipped systemd unit it may write only under /var/lib/busd)", ae.msg)
 		}
 		fmt.Fprintf(stderr, "busd: capture: %v\n", err)
 		return exitFailure
