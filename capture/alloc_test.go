@@ -77,12 +77,12 @@ func TestAllocTap(t *testing.T) {
 		topic, body := []byte("decky.d1.state"), []byte(`{"v":1,"payload":{"state":"running"}}`)
 		step := func() {
 			r.Opened(0, 1, 2, 3)
-			r.Hello(0, 1, []byte("collector"))
-			r.Sub(0, 1, []byte("decky.>"))
+			r.Hello(0, r.Now(), 1, []byte("collector"))
+			r.Sub(0, r.Now(), 1, []byte("decky.>"))
 			for range 16 {
-				r.Pub(0, 1, topic, body)
+				r.Pub(0, r.Now(), 1, topic, body)
 			}
-			r.Pub(0, 1, []byte("filtered.out"), body)
+			r.Pub(0, r.Now(), 1, []byte("filtered.out"), body)
 			r.Out(0, 1, OutStalled, 1, 2, 3)
 			r.Closed(0, 1, 3, false)
 		}
@@ -98,9 +98,9 @@ func TestAllocTap(t *testing.T) {
 		// A full lane drops without allocating either.
 		full := testRecorder(1, 4096, payload)
 		for range 200 {
-			full.Pub(0, 1, topic, body)
+			full.Pub(0, r.Now(), 1, topic, body)
 		}
-		if n := testing.AllocsPerRun(100, func() { full.Pub(0, 1, topic, body) }); n != 0 || full.lanes[0].dropped.Load() == 0 {
+		if n := testing.AllocsPerRun(100, func() { full.Pub(0, r.Now(), 1, topic, body) }); n != 0 || full.lanes[0].dropped.Load() == 0 {
 			t.Errorf("%s: a full lane: %.1f allocs, %d dropped", payload, n, full.lanes[0].dropped.Load())
 		}
 	}

@@ -67,7 +67,7 @@ func BenchmarkReaderNext(b *testing.B) {
 }
 
 // BenchmarkTapPub is what a running capture adds to one PUB on an event
-// loop: the clock, the lane's reserve and the copy (the writer goroutine
+// loop: the lane's reserve and the copy, and the clock once per 64 PUBs (the writer goroutine
 // drains the lane between rounds, as it would in the daemon).
 func BenchmarkTapPub(b *testing.B) {
 	for _, payload := range []Payload{PayloadFull, PayloadShape} {
@@ -77,8 +77,12 @@ func BenchmarkTapPub(b *testing.B) {
 			topic, body := []byte("decky.d1.state"), []byte(`{"v":1,"id":"0123456789abcdef0123456789abcdef","topic":"decky.d1.state","type":"state","ts":1764190000.123456,"payload":{"state":"running"}}`)
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()
+			var at int64
 			for i := 0; b.Loop(); i++ {
-				r.Pub(0, 1, topic, body)
+				if i%64 == 0 {
+					at = r.Now() // once per read batch, as the engine does
+				}
+				r.Pub(0, at, 1, topic, body)
 				if i%1024 == 1023 {
 					for e := ln.peek(); e != nil; e = ln.peek() {
 						ln.release(e)

@@ -37,13 +37,13 @@ func TestTapRecordsEveryKind(t *testing.T) {
 		t.Run(payload.String(), func(t *testing.T) {
 			r := testRecorder(1, 1<<16, payload)
 			r.Opened(0, 7, 1234, 1000)
-			r.Hello(0, 7, []byte("collector"))
-			r.Sub(0, 7, []byte("decky.>"))
-			r.Pub(0, 7, []byte("decky.d1.state"), []byte(`{"v":1}`))
-			r.Pub(0, 7, []byte("decky.d1.state"), nil)
-			r.Unsub(0, 7, []byte("decky.>"))
+			r.Hello(0, r.Now(), 7, []byte("collector"))
+			r.Sub(0, r.Now(), 7, []byte("decky.>"))
+			r.Pub(0, r.Now(), 7, []byte("decky.d1.state"), []byte(`{"v":1}`))
+			r.Pub(0, r.Now(), 7, []byte("decky.d1.state"), nil)
+			r.Unsub(0, r.Now(), 7, []byte("decky.>"))
 			r.Out(0, 7, OutStalled, 10, 2000, 3)
-			r.Bye(0, 7)
+			r.Bye(0, r.Now(), 7)
 			r.Closed(0, 7, 5, true)
 			got := drainLane(r.lanes[0], payload)
 			want := []Record{
@@ -94,9 +94,9 @@ func TestTapTopicFilter(t *testing.T) {
 	r := testRecorder(1, 1<<16, PayloadFull)
 	r.topics = []string{"decky.*.state", "system.>"}
 	for _, topic := range []string{"decky.d1.state", "decky.d1.traffic", "system.log", "attacker.observed"} {
-		r.Pub(0, 1, []byte(topic), []byte("{}"))
+		r.Pub(0, r.Now(), 1, []byte(topic), []byte("{}"))
 	}
-	r.Sub(0, 1, []byte("anything")) // never filtered
+	r.Sub(0, r.Now(), 1, []byte("anything")) // never filtered
 	var topics []string
 	for _, rec := range drainLane(r.lanes[0], PayloadFull) {
 		topics = append(topics, rec.Kind.String()+":"+string(rec.Text))
@@ -115,7 +115,7 @@ func TestLaneMarksGap(t *testing.T) {
 	body := bytes.Repeat([]byte("x"), 900)
 	published := 0
 	for range 10 {
-		r.Pub(0, 1, []byte("t"), body)
+		r.Pub(0, r.Now(), 1, []byte("t"), body)
 		published++
 	}
 	dropped := ln.dropped.Load()
@@ -126,7 +126,7 @@ func TestLaneMarksGap(t *testing.T) {
 	if uint64(len(first))+dropped != uint64(published) {
 		t.Fatalf("%d kept + %d dropped != %d published", len(first), dropped, published)
 	}
-	r.Sub(0, 1, []byte("after.gap"))
+	r.Sub(0, r.Now(), 1, []byte("after.gap"))
 	rest := drainLane(ln, PayloadFull)
 	if len(rest) != 2 || rest[0].Kind != KindGap || rest[0].Count != dropped || rest[1].Kind != KindSub {
 		t.Fatalf("after the drain: %+v, want a gap of %d then the SUB", rest, dropped)
@@ -143,7 +143,7 @@ func TestLaneWrapsWithPadding(t *testing.T) {
 	ln := r.lanes[0]
 	for i := range 200 {
 		body := bytes.Repeat([]byte("y"), 50+i%300)
-		r.Pub(0, uint64(i), []byte("wrap.topic"), body)
+		r.Pub(0, r.Now(), uint64(i), []byte("wrap.topic"), body)
 		recs := drainLane(ln, PayloadFull)
 		if len(recs) != 1 || recs[0].Conn != uint64(i) || !bytes.Equal(recs[0].Body, body) {
 			t.Fatalf("round %d: %+v", i, recs)
@@ -169,7 +169,7 @@ func TestLaneStress(t *testing.T) {
 			defer wg.Done()
 			var body [64]byte
 			for i := range perProducer {
-				r.Pub(p, uint64(i), []byte("stress"), body[:i%64])
+				r.Pub(p, r.Now(), uint64(i), []byte("stress"), body[:i%64])
 			}
 		}()
 	}

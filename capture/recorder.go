@@ -257,9 +257,10 @@ func (r *Recorder) write(rec *Record) error {
 	}
 	r.records++
 	if rec.Kind == KindPub {
-		r.publishes++
+		r.publishes++ // and nothing for the table: the common case
+	} else {
+		r.daemonDrops += r.conns.apply(rec)
 	}
-	r.daemonDrops += r.conns.apply(rec)
 	return nil
 }
 
@@ -269,7 +270,7 @@ func (r *Recorder) rotate() error {
 	if err := r.closeFile("rotated"); err != nil {
 		return err
 	}
-	now := r.now()
+	now := r.Now()
 	f, name, err := createFile(r.opts, r.start.Add(time.Duration(now)))
 	if err != nil {
 		return err
@@ -310,7 +311,7 @@ func (r *Recorder) openWriter(seq int, offset int64) error {
 
 // closeFile ends the current file with its footer.
 func (r *Recorder) closeFile(reason string) error {
-	end := max(r.now(), r.last)
+	end := max(r.Now(), r.last)
 	err := r.w.Close(end, reason)
 	r.closedBytes += r.w.Size()
 	if err == nil {
@@ -329,7 +330,7 @@ func (r *Recorder) closeFile(reason string) error {
 // written before it (Writer errors are sticky, so nothing half-written
 // follows), the daemon goes on.
 func (r *Recorder) fail(err error) {
-	r.w.Close(max(r.now(), r.last), "error: "+err.Error())
+	r.w.Close(max(r.Now(), r.last), "error: "+err.Error())
 	r.closedBytes += r.w.Size()
 	r.file.Close()
 	r.opts.Logger.Warn("capture stopped: cannot write", "err", err)

@@ -57,8 +57,8 @@ func TestRecorderWritesWhatLoopsHandIn(t *testing.T) {
 	snapshot := []Conn{{Conn: 1, Name: "dashboard", Patterns: []string{">"}, Drops: 4}}
 	r := startRecorder(t, 2, Options{Path: path, Host: "h1", BusdVersion: "test"}, snapshot)
 	r.Opened(1, 2, 99, 1000)
-	r.Pub(1, 2, []byte("decky.d1.state"), []byte(`{"a":1}`))
-	r.Pub(0, 1, []byte("system.log"), []byte(`{}`))
+	r.Pub(1, r.Now(), 2, []byte("decky.d1.state"), []byte(`{"a":1}`))
+	r.Pub(0, r.Now(), 1, []byte("system.log"), []byte(`{}`))
 	r.Out(0, 1, OutDropped, 10, 100, 7) // 3 more than at the start
 	r.Closed(1, 2, 0, false)
 	st := r.Stop()
@@ -146,7 +146,7 @@ func TestRecorderSizeLimitAndRotation(t *testing.T) {
 	body := bytes.Repeat([]byte(`{"k":"incompressible?"}`), 1)
 	feed := func(r *Recorder, n int) {
 		for i := range n {
-			r.Pub(0, 1, fmt.Appendf(nil, "t.%d.%x", i, i*7919), body)
+			r.Pub(0, r.Now(), 1, fmt.Appendf(nil, "t.%d.%x", i, i*7919), body)
 			if i%200 == 199 {
 				time.Sleep(3 * drainEvery) // let the writer see the size
 			}
@@ -178,7 +178,7 @@ func TestRecorderSizeLimitAndRotation(t *testing.T) {
 		path := filepath.Join(dir, "host.buscap")
 		r := startRecorder(t, 1, Options{Path: path, MaxBytes: 4096, MaxFiles: 3}, nil)
 		r.Opened(0, 1, 1, 1)
-		r.Sub(0, 1, []byte("t.>"))
+		r.Sub(0, r.Now(), 1, []byte("t.>"))
 		feed(r, 6000)
 		st := r.Stop()
 		if st.Reason != "stopped" || st.Error != "" {
@@ -234,7 +234,7 @@ func TestRecorderDiskFull(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "c.buscap")
 	r := startRecorder(t, 1, Options{Path: path}, nil)
 	pub := func(i int) {
-		r.Pub(0, 1, fmt.Appendf(nil, "disk.%d", i), fmt.Appendf(nil, `{"n":%d,"x":"%x"}`, i, i*104729))
+		r.Pub(0, r.Now(), 1, fmt.Appendf(nil, "disk.%d", i), fmt.Appendf(nil, `{"n":%d,"x":"%x"}`, i, i*104729))
 	}
 	// A first chunk reaches the disk...
 	headerOnly := r.Status().Bytes

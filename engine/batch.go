@@ -1,6 +1,10 @@
 package engine
 
-import "time"
+import (
+	"time"
+
+	"busd/capture"
+)
 
 // A read batch is one OnTraffic: every complete frame gnet read from one
 // connection, dispatched in a row, then endBatch. What the batch's
@@ -12,6 +16,10 @@ type batchCounts struct {
 	// now caches the clock for the batch (0: not read yet), so that a
 	// subscriber dropping on every push does not read it on every push.
 	now int64
+	// captureNow caches the running capture's clock for the batch, for
+	// captureRecorder (capture.go), the capture it was read for.
+	captureNow      int64
+	captureRecorder *capture.Recorder
 }
 
 // clock returns the current batch's time in Unix nanoseconds, reading the

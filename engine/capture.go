@@ -118,3 +118,12 @@ func (s *Server) captureStats(st *Stats) {
 		st.CaptureRecords, st.CaptureRecorderDrops = cs.Records, cs.RecorderDrops
 	}
 }
+
+// captureTime is rec's clock for the frames of the current read batch:
+// read once per batch (they arrived in one read), not per frame.
+func (l *loop) captureTime(rec *capture.Recorder) int64 {
+	if l.batch.captureRecorder != rec {
+		l.batch.captureRecorder, l.batch.captureNow = rec, rec.Now()
+	}
+	return l.batch.captureNow
+}

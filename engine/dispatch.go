@@ -83,7 +83,7 @@ func (s *Server) handleFrame(cl *peer, f codec.Frame) error {
 		return s.subscribe(cl, f.Args)
 	case codec.VerbUNSUB:
 		if rec := s.capture.recorder.Load(); rec != nil {
-			rec.Unsub(cl.loop.lane, cl.id, f.Args)
+			rec.Unsub(cl.loop.lane, cl.loop.captureTime(rec), cl.id, f.Args)
 		}
 		if cl.patterns != nil {
 			if _, ok := cl.patterns[string(f.Args)]; ok {
@@ -97,7 +97,7 @@ func (s *Server) handleFrame(cl *peer, f codec.Frame) error {
 		return nil
 	case codec.VerbHELLO:
 		if rec := s.capture.recorder.Load(); rec != nil {
-			rec.Hello(cl.loop.lane, cl.id, f.Args)
+			rec.Hello(cl.loop.lane, cl.loop.captureTime(rec), cl.id, f.Args)
 		}
 		cl.infoMu.Lock()
 		cl.name = string(f.Args)
@@ -105,7 +105,7 @@ func (s *Server) handleFrame(cl *peer, f codec.Frame) error {
 		return nil
 	case codec.VerbBYE:
 		if rec := s.capture.recorder.Load(); rec != nil {
-			rec.Bye(cl.loop.lane, cl.id)
+			rec.Bye(cl.loop.lane, cl.loop.captureTime(rec), cl.id)
 		}
 		return errBye
 	case codec.VerbEVT:
@@ -120,7 +120,7 @@ func (s *Server) subscribe(cl *peer, pattern []byte) error {
 	}
 	if rec := s.capture.recorder.Load(); rec != nil {
 		// As sent: a replay meets the same set rule and limits.
-		rec.Sub(cl.loop.lane, cl.id, pattern)
+		rec.Sub(cl.loop.lane, cl.loop.captureTime(rec), cl.id, pattern)
 	}
 	if _, ok := cl.patterns[string(pattern)]; ok {
 		return nil
@@ -154,7 +154,7 @@ func (s *Server) publish(from *peer, topic, body []byte) error {
 	}
 	l := from.loop
 	if rec := s.capture.recorder.Load(); rec != nil {
-		rec.Pub(l.lane, from.id, topic, body)
+		rec.Pub(l.lane, l.captureTime(rec), from.id, topic, body)
 	}
 	l.batch.published++
 	subs := s.index.MatchMemo(&l.memo, topic)
