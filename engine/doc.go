@@ -18,6 +18,9 @@
 //     daemon hold: patterns per connection and in total, bytes in
 //     unfinished frames and how long one may take, and handing memory back
 //     to the OS after a burst. A new bound goes there.
+//   - capture.go: the daemon's side of a capture (package capture): the
+//     tap at each frame and connection event, one atomic load and a branch
+//     when no capture runs.
 //   - The rest: gnet's callbacks and the ticker (handler.go), the socket
 //     and the accept loop, heartbeats, Stats and Connections, the Server's
 //     life cycle and its Config.
@@ -54,6 +57,12 @@
 // The release goroutine. After a burst freed enough memory, the ticker
 // starts one goroutine that collects and hands memory back to the OS
 // (release.go); it touches only the runtime and an atomic flag.
+//
+// The capture writer. While a capture runs, package capture's recorder
+// owns one goroutine that drains the loops' lanes (one per loop, each
+// written by its loop only) into the files; it touches nothing of the
+// engine. StartCapture and StopCapture run on the caller's goroutine (the
+// admin socket's) and swap the recorder the loops load.
 //
 // Readers. Stats, Connections and IndexStats may be called from any
 // goroutine (the admin socket's, a command's): they read atomics, the
