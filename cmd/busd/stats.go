@@ -138,6 +138,14 @@ func printStats(w io.Writer, path string, st admin.Statsz, subs admin.Subsz, con
 		humanBytes(uint64(max(st.PendingBytes, 0))), st.PendingCloses, st.FrameTimeouts)
 	fmt.Fprintf(tw, "match cache\t%.1f%% hits\t(%d hits, %d misses, %d entries)\n",
 		100*subs.CacheHitRate, subs.CacheHits, subs.CacheMisses, subs.CacheEntries)
+	if st.CapturesStarted > 0 {
+		state := "none running"
+		if st.Capturing > 0 {
+			state = "running"
+		}
+		fmt.Fprintf(tw, "captures\t%s\t(%d started, %d failed; the latest wrote %d records, lost %d: busd capture status)\n",
+			state, st.CapturesStarted, st.CaptureFailures, st.CaptureRecords, st.CaptureRecorderDrops)
+	}
 	tw.Flush()
 
 	fmt.Fprintln(w)
