@@ -44,6 +44,10 @@ func TestWriteCaptureCost(t *testing.T) {
 		}
 	}
 
+	if strings.Contains(got, "understate") {
+		t.Errorf("nothing was dropped, yet:\n%s", got)
+	}
+
 	// Drops are said, per mode.
 	runs[4].Capture.RecorderDrops = 7
 	sb.Reset()
@@ -51,8 +55,16 @@ func TestWriteCaptureCost(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got := sb.String(); !strings.Contains(got, "**The recorder dropped records** (shape in 1 of 3 runs)") ||
-		!strings.Contains(got, "| 1.222 | 7 | 20.0 |") {
+		!strings.Contains(got, "| 1.222 | 7 (0.2%) | 20.0 |") {
 		t.Errorf("drops not reported:\n%s", got)
+	}
+	runs[1].Capture.RecorderDrops = 5
+	sb.Reset()
+	if err := WriteCaptureCost(&sb, runs); err != nil {
+		t.Fatal(err)
+	}
+	if got := sb.String(); !strings.Contains(got, "The full captures dropped records, so their figures understate") {
+		t.Errorf("a full capture's drops do not qualify what it costs:\n%s", got)
 	}
 
 	for name, bad := range map[string][]Result{
