@@ -31,10 +31,15 @@ type Busd struct {
 	Socket string
 	// PID is the running daemon's process id (with Socket), or 0.
 	PID int
+	// Capture, "full" or "shape" (see ParseCapture), records what the
+	// daemon carries during each measurement in that payload mode (see
+	// Capturer); empty: no capture. Only for a daemon Start runs.
+	Capture string
 
-	srv    *server
-	socket string
-	seq    atomic.Uint64 // probe topic numbers
+	srv        *server
+	socket     string
+	captureDir string        // the running capture's files, removed when it stops
+	seq        atomic.Uint64 // probe topic numbers
 
 	mu     sync.Mutex
 	prober *framePub // publishes the subscribers' readiness probes
@@ -52,6 +57,9 @@ func (b *Busd) Start(ctx context.Context) error {
 		return errors.New("busd: already started")
 	}
 	if b.Socket != "" {
+		if b.Capture != "" {
+			return errors.New("busd: a capture runs only on a daemon this generator starts, not on one given by its socket")
+		}
 		c, err := dialUnix(b.Socket)
 		if err != nil {
 			return fmt.Errorf("busd at %s: %w", b.Socket, err)
@@ -68,13 +76,19 @@ func (b *Busd) Start(ctx context.Context) error {
 		}
 	}
 	srv, err := startServer(ctx, bin, func(socket string) []string {
-		// The admin socket sits beside the bus socket (see
-		// ServerReadBatches).
-		args := []string{"serve", "--socket", socket, "--admin-socket", filepath.Join(filepath.Dir(socket), "a"),
+		// The admin socket sits beside the bus socket (see adminSocket):
+		// read batches are counted and captures started through it.
+		args := []string{"serve", "--socket", socket, "--admin-socket", filepath.Join(filepath.Dir(socket), adminSocketName),
 			"--heartbeat", "0", "--log-level", "warn"}
 		return append(args, b.Args...)
 	})
 	if err != nil {
+		return err
+	}
+	// The daemon opens its admin socket after the bus socket: a capture
+	// or a read-batch count right after Start must find it.
+	if err := srv.waitSocket(ctx, filepath.Join(srv.dir, adminSocketName)); err != nil {
+		srv.stop()
 		return err
 	}
 	b.srv, b.socket = srv, srv.socket
@@ -94,8 +108,15 @@ func (b *Busd) Stop() error {
 	}
 	err := b.srv.stop()
 	b.srv = nil
+	b.removeCapture()
 	return err
 }
+
+// adminSocketName is the admin socket's name in the daemon's directory.
+const adminSocketName = "a"
+
+// adminSocket is the admin socket of the daemon Start ran.
+func (b *Busd) adminSocket() string { return filepath.Join(b.srv.dir, adminSocketName) }
 
 func (b *Busd) ServerPID() int {
 	if b.srv != nil {

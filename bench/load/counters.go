@@ -1,13 +1,8 @@
 package load
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"net"
 	"net/http"
-	"time"
 )
 
 // ReadBatchCounter is a System that reports how many socket reads carrying
@@ -25,26 +20,10 @@ func adminStats(path string) (struct {
 	var st struct {
 		ReadBatches uint64 `json:"read_batches"`
 	}
-	c := http.Client{
-		Timeout: 5 * time.Second,
-		Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", path)
-		}},
-	}
-	defer c.CloseIdleConnections()
-	resp, err := c.Get("http://busd/statsz")
-	if err != nil {
-		return st, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return st, fmt.Errorf("admin /statsz: %s", resp.Status)
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		return st, fmt.Errorf("admin /statsz: %w", err)
-	}
-	return st, nil
+	a := newAdminClient(path)
+	defer a.close()
+	err := a.do(http.MethodGet, "/statsz", nil, &st, http.StatusOK)
+	return st, err
 }
 
 // ServerReadBatches reads the daemon's read-batch counter through the admin
@@ -53,6 +32,6 @@ func (b *Busd) ServerReadBatches() (uint64, error) {
 	if b.srv == nil {
 		return 0, errors.New("busd: read batches are counted only for a daemon this generator started")
 	}
-	st, err := adminStats(b.srv.dir + "/a")
+	st, err := adminStats(b.adminSocket())
 	return st.ReadBatches, err
 }

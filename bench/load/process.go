@@ -39,25 +39,33 @@ func startServer(ctx context.Context, bin string, args func(socket string) []str
 		return nil, err
 	}
 	go func() { s.cmd.Wait(); close(s.exited) }()
+	if err := s.waitSocket(ctx, s.socket); err != nil {
+		s.stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// waitSocket waits until path, one of the server's sockets, accepts a
+// connection.
+func (s *server) waitSocket(ctx context.Context, path string) error {
+	bin := filepath.Base(s.cmd.Path)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		c, err := dialUnix(s.socket)
+		c, err := dialUnix(path)
 		if err == nil {
 			c.Close()
-			return s, nil
+			return nil
 		}
 		select {
 		case <-s.exited:
-			s.stop()
-			return nil, fmt.Errorf("%s exited at start (%v): %s", filepath.Base(bin), s.cmd.ProcessState, s.stderr)
+			return fmt.Errorf("%s exited at start (%v): %s", bin, s.cmd.ProcessState, s.stderr)
 		case <-ctx.Done():
-			s.stop()
-			return nil, ctx.Err()
+			return ctx.Err()
 		case <-time.After(5 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			s.stop()
-			return nil, fmt.Errorf("%s: socket %s not accepting after 10s: %s", filepath.Base(bin), s.socket, s.stderr)
+			return fmt.Errorf("%s: socket %s not accepting after 10s: %s", bin, path, s.stderr)
 		}
 	}
 }

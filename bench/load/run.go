@@ -70,6 +70,10 @@ type Result struct {
 	LatencyP99     time.Duration `json:"latency_p99_ns"`
 	LatencyP999    time.Duration `json:"latency_p999_ns"`
 	LatencyMax     time.Duration `json:"latency_max_ns"`
+
+	// Capture is what a capture running during the measurement recorded
+	// (see Capturer); nil: none ran.
+	Capture *CaptureResult `json:"capture,omitempty"`
 }
 
 // String is the one-line summary.
@@ -92,6 +96,13 @@ func (r Result) String() string {
 	fmt.Fprintf(&b, "  cli %.2f cpu-s/M", r.ClientCPUPerMDelivered)
 	if r.LatencySamples > 0 {
 		fmt.Fprintf(&b, "  p50 %s p99 %s p99.9 %s", us(r.LatencyP50), us(r.LatencyP99), us(r.LatencyP999))
+	}
+	if c := r.Capture; c != nil {
+		fmt.Fprintf(&b, "  capture %s %s records %.1f MB %.1f B/record", c.Payload, FormatRate(float64(c.Records)),
+			float64(c.Bytes)/1e6, c.BytesPerRecord)
+		if c.RecorderDrops > 0 {
+			fmt.Fprintf(&b, "  CAPTURE DROPPED %d records", c.RecorderDrops)
+		}
 	}
 	return b.String()
 }
@@ -357,6 +368,13 @@ func Run(ctx context.Context, sys System, w Workload) (res Result, err error) {
 	}
 
 	// Measurement.
+	capturer, _ := sys.(Capturer)
+	capturing := false
+	if capturer != nil {
+		if capturing, err = capturer.StartCapture(); err != nil {
+			return res, fail("capture", err)
+		}
+	}
 	pid := sys.ServerPID()
 	var srvCPU0 time.Duration
 	var rss0 uint64
@@ -416,6 +434,13 @@ func Run(ctx context.Context, sys System, w Workload) (res Result, err error) {
 			return res, fail("server read batches", err)
 		}
 		res.ServerReadBatches = batches1 - batches0
+	}
+	if capturing {
+		c, err := capturer.StopCapture()
+		if err != nil {
+			return res, fail("capture", err)
+		}
+		res.Capture = &c
 	}
 	res.ClientCPUSeconds = (cli1 - cli0).Seconds()
 	for p := range r.pubs {

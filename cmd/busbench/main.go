@@ -6,6 +6,8 @@
 //	busbench --socket /run/decnet/bus.sock [--pid N] --workload W1w
 //	busbench model results.jsonl   (capacity model fitted to --json output)
 //	busbench budget results.jsonl  (W1w rates beside raw's, round by round)
+//	busbench capcost results.jsonl (what a running capture costs W1w)
+//	busbench --workload W1w --capture full  (with a capture on the daemon)
 //
 // Without --workload, the flags --publishers, --subscribers, --pattern,
 // --topic, --size, --mode and --rate describe one custom workload; with it,
@@ -42,6 +44,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "budget" {
 		return runBudget(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "capcost" {
+		return runCapCost(args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("busbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
@@ -62,6 +67,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		duration    = fs.Duration("duration", load.DefaultDuration, "measurement time per workload")
 		asJSON      = fs.Bool("json", false, "print one JSON object per run")
 		list        = fs.Bool("list", false, "list the standard workloads and exit")
+		captureMode = fs.String("capture", "off", "record each measurement with a capture on the busd busbench starts: off, full or shape (payload mode)")
 	)
 	if code, ok := load.ParseFlags(fs, args); !ok {
 		return code
@@ -82,6 +88,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	m, err := load.ParseMode(*mode)
+	if err != nil {
+		fmt.Fprintf(stderr, "busbench: %v\n", err)
+		return 2
+	}
+	capturing, err := load.ParseCapture(*captureMode)
+	if err == nil && capturing != "" && (*system != "busd" || *socket != "") {
+		err = errors.New("--capture needs a busd that busbench starts (--system busd, no --socket)")
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "busbench: %v\n", err)
 		return 2
@@ -137,7 +151,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var sys load.System
 	switch *system {
 	case "busd":
-		b := &load.Busd{Binary: *busdBin, Socket: *socket, PID: *pid, Label: *label}
+		b := &load.Busd{Binary: *busdBin, Socket: *socket, PID: *pid, Label: *label, Capture: capturing}
 		if *busdArgs != "" {
 			b.Args = strings.Fields(*busdArgs)
 		}
@@ -177,6 +191,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 			enc.Encode(res)
 		} else {
 			fmt.Fprintln(stdout, res)
+		}
+		if c := res.Capture; c != nil && c.RecorderDrops > 0 {
+			// Said apart from the result too: the JSON line alone would
+			// leave it to whoever reads the file.
+			fmt.Fprintf(stderr, "busbench: %s: the capture dropped %d of %d records (its lanes were full): it measured an incomplete capture\n",
+				w.Name, c.RecorderDrops, c.Records+c.RecorderDrops)
 		}
 	}
 	return code
