@@ -6,6 +6,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 // Recorder is one running capture on the daemon's side. The event loops
@@ -300,7 +302,7 @@ func (r *Recorder) openWriter(seq int, offset int64) error {
 		Offset:      offset,
 		Conns:       r.conns.list(),
 	}
-	w, err := NewWriter(r.file, h, WriterOptions{})
+	w, err := NewWriter(r.file, h, WriterOptions{Level: zstd.SpeedFastest})
 	if err != nil {
 		return fmt.Errorf("capture file %s: %w", r.file.Name(), err)
 	}

@@ -58,7 +58,7 @@ func BenchmarkFanOutBacklogged(b *testing.B) {
 // BenchmarkFanOutCapturing is BenchmarkFanOut (one subscriber) while a
 // capture records every PUB: the tap's cost on the loop. The writer
 // goroutine compresses on another core; its cost shows in the daemon's
-// CPU per event under load (scripts/benchmarks, "Capture").
+// CPU per event under load (BENCHMARKS.md, "What a capture costs (W1w)").
 func BenchmarkFanOutCapturing(b *testing.B) {
 	for _, payload := range []capture.Payload{capture.PayloadFull, capture.PayloadShape} {
 		b.Run("payload="+payload.String(), func(b *testing.B) {
