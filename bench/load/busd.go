@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"busd/codec"
 )
@@ -69,7 +70,7 @@ func (b *Busd) Start(ctx context.Context) error {
 	}
 	srv, err := startServer(ctx, bin, func(socket string) []string {
 		// The admin socket sits beside the bus socket (see
-		// ServerReadBatches).
+		// ServerCounters).
 		args := []string{"serve", "--socket", socket, "--admin-socket", filepath.Join(filepath.Dir(socket), "a"),
 			"--heartbeat", "0", "--log-level", "warn"}
 		return append(args, b.Args...)
@@ -78,7 +79,19 @@ func (b *Busd) Start(ctx context.Context) error {
 		return err
 	}
 	b.srv, b.socket = srv, srv.socket
-	return nil
+	// The daemon may open its admin socket a moment after the bus socket.
+	deadline := time.Now().Add(readyTimeout)
+	for {
+		_, err := adminStats(srv.dir + "/a")
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			b.Stop()
+			return fmt.Errorf("busd: admin socket: %w", err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 func (b *Busd) Stop() error {
@@ -96,6 +109,10 @@ func (b *Busd) Stop() error {
 	b.srv = nil
 	return err
 }
+
+// Listening is the socket of the daemon started (or given), empty before
+// Start.
+func (b *Busd) Listening() string { return b.socket }
 
 func (b *Busd) ServerPID() int {
 	if b.srv != nil {

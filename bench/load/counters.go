@@ -1,30 +1,58 @@
 package load
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"strconv"
 	"time"
 )
 
-// ReadBatchCounter is a System that reports how many socket reads carrying
-// frames its server has handled so far (busd's read_batches): each is a
-// wakeup, a read and a flush, the cost a per-event model misses at low
-// rates. Run samples it with the server's CPU time.
-type ReadBatchCounter interface {
-	ServerReadBatches() (uint64, error)
+// ServerCounters are a daemon's running totals that the cost model reads:
+// its own counters (busd's /statsz) and the write system calls the kernel
+// counted for it, which are its real writes to subscribers: a read batch
+// that reaches k subscribers costs k writes, whatever the topics.
+type ServerCounters struct {
+	Published   uint64 `json:"published"`
+	EventsOut   uint64 `json:"events_out"`
+	BytesOut    uint64 `json:"bytes_out"`
+	ReadBatches uint64 `json:"read_batches"`
+	// Writes: write(2) and writev(2) calls (/proc/<pid>/io syscw); 0
+	// when unknown.
+	Writes uint64 `json:"writes"`
+	// Wakeups: the times the daemon's threads blocked and were woken
+	// again (voluntary context switches, summed over /proc/<pid>/task),
+	// whatever woke them: a read, a socket that drained, a timer, the Go
+	// scheduler. 0 when unknown.
+	Wakeups uint64 `json:"wakeups"`
+}
+
+// Sub is the counts from prev to c.
+func (c ServerCounters) Sub(prev ServerCounters) ServerCounters {
+	return ServerCounters{
+		Published:   c.Published - prev.Published,
+		EventsOut:   c.EventsOut - prev.EventsOut,
+		BytesOut:    c.BytesOut - prev.BytesOut,
+		ReadBatches: c.ReadBatches - prev.ReadBatches,
+		Writes:      c.Writes - prev.Writes,
+		Wakeups:     c.Wakeups - prev.Wakeups,
+	}
+}
+
+// CounterSampler is a System whose server reports ServerCounters (busd
+// started by the generator). Run samples them with the server's CPU time.
+type CounterSampler interface {
+	ServerCounters() (ServerCounters, error)
 }
 
 // adminStats fetches /statsz from a busd admin socket.
-func adminStats(path string) (struct {
-	ReadBatches uint64 `json:"read_batches"`
-}, error) {
-	var st struct {
-		ReadBatches uint64 `json:"read_batches"`
-	}
+func adminStats(path string) (ServerCounters, error) {
+	var st ServerCounters
 	c := http.Client{
 		Timeout: 5 * time.Second,
 		Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
@@ -47,12 +75,64 @@ func adminStats(path string) (struct {
 	return st, nil
 }
 
-// ServerReadBatches reads the daemon's read-batch counter through the admin
-// socket it was started with (not available for a daemon given by Socket).
-func (b *Busd) ServerReadBatches() (uint64, error) {
+// procWrites is a process's write system calls so far, syscw of
+// /proc/<pid>/io.
+func procWrites(pid int) (uint64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/io")
+	if err != nil {
+		return 0, err
+	}
+	for line := range bytes.SplitSeq(b, []byte{'\n'}) {
+		if rest, ok := bytes.CutPrefix(line, []byte("syscw:")); ok {
+			return strconv.ParseUint(string(bytes.TrimSpace(rest)), 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("/proc/%d/io: no syscw", pid)
+}
+
+// ServerCounters reads the daemon's counters through the admin socket it
+// was started with, and its writes from /proc (not available for a daemon
+// given by Socket).
+func (b *Busd) ServerCounters() (ServerCounters, error) {
 	if b.srv == nil {
-		return 0, errors.New("busd: read batches are counted only for a daemon this generator started")
+		return ServerCounters{}, errors.New("busd: counters are read only for a daemon this generator started")
 	}
 	st, err := adminStats(b.srv.dir + "/a")
-	return st.ReadBatches, err
+	if err != nil {
+		return st, err
+	}
+	if st.Writes, err = procWrites(b.srv.pid()); err != nil {
+		return st, err
+	}
+	if st.Wakeups, err = procWakeups(b.srv.pid()); err != nil {
+		return st, err
+	}
+	return st, nil
+}
+
+// procWakeups is the voluntary context switches of a process's threads
+// (those alive now: Go keeps its threads).
+func procWakeups(pid int) (uint64, error) {
+	dir := "/proc/" + strconv.Itoa(pid) + "/task"
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	var sum uint64
+	for _, t := range tasks {
+		b, err := os.ReadFile(dir + "/" + t.Name() + "/status")
+		if err != nil {
+			continue // the thread ended since
+		}
+		for line := range bytes.SplitSeq(b, []byte{'\n'}) {
+			if rest, ok := bytes.CutPrefix(line, []byte("voluntary_ctxt_switches:")); ok {
+				n, err := strconv.ParseUint(string(bytes.TrimSpace(rest)), 10, 64)
+				if err != nil {
+					return 0, fmt.Errorf("%s/%s/status: %w", dir, t.Name(), err)
+				}
+				sum += n
+			}
+		}
+	}
+	return sum, nil
 }
