@@ -6,6 +6,9 @@
 //	busbench --socket /run/decnet/bus.sock [--pid N] --workload W1w
 //	busbench model results.jsonl   (capacity model fitted to --json output)
 //	busbench budget results.jsonl  (W1w rates beside raw's, round by round)
+//	busbench replay --capture FILE [--speeds 1,4,16] [--find-max] [--json]
+//	                               (a capture replayed into a fresh busd: the
+//	                               daemon's cost at each speed, the headroom)
 //
 // Without --workload, the flags --publishers, --subscribers, --pattern,
 // --topic, --size, --mode and --rate describe one custom workload; with it,
@@ -38,6 +41,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if len(args) > 0 && args[0] == "model" {
 		return runModel(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "replay" {
+		return runReplay(args[1:], stdout, stderr)
 	}
 	if len(args) > 0 && args[0] == "budget" {
 		return runBudget(args[1:], stdout, stderr)
