@@ -179,3 +179,7 @@ func (b *Busd) probe(topic string) error {
 	}
 	return b.prober.Flush()
 }
+
+// Listening is the socket of the daemon started (or given), empty before
+// Start.
+func (b *Busd) Listening() string { return b.socket }

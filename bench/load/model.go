@@ -10,38 +10,55 @@ import (
 // CostModel predicts the server's CPU time from what a run did:
 //
 //	cpu-seconds = PerPublished·published + PerDelivered·delivered
-//	            + PerDeliveredByte·delivered bytes
-//	            + PerReadBatch·read batches + PerBatchWrite·read batches·subscribers
+//	            + PerDeliveredByte·bytes written to subscribers
+//	            + PerReadBatch·read batches + PerBatchWrite·writes
 //	            + Idle·seconds
 //
 // Each term is a real cost of the daemon: validating and matching a
 // publish; handing one delivery to a subscriber; copying its bytes; waking
 // up for a read (epoll, the read, the scheduler), which a batch of events
-// shares; one write per subscriber per batch; and the ticker when nothing
-// happens. At high rates events share reads and the per-event terms
+// shares; one write per subscriber a batch reaches; and the ticker when
+// nothing happens. At high rates events share reads and the per-event terms
 // dominate; at low rates every event pays a wakeup, which is why a model
 // without the batch terms fitted held-out runs badly
 // (bench/decisions/load.md). It is fitted by least squares to fixed-rate
 // runs on the machine that will be sized (saturated runs all cost about
 // one core per second, which hides the terms).
+//
+// Bytes and writes are the daemon's own counts where the run has them
+// (ServerBytesOut, ServerWrites): a replay of real traffic mixes sizes and
+// reaches a different set of subscribers from one batch to the next, which
+// delivered × size and batches × subscribers do not describe
+// (bench/decisions/load.md, "The capacity model counts bytes and writes").
 type CostModel struct {
 	PerPublished     float64 // CPU-seconds per published event
 	PerDelivered     float64 // CPU-seconds per delivered event
-	PerDeliveredByte float64 // CPU-seconds per delivered body byte
+	PerDeliveredByte float64 // CPU-seconds per byte written to subscribers
 	PerReadBatch     float64 // CPU-seconds per read carrying frames
-	PerBatchWrite    float64 // CPU-seconds per subscriber written per read
+	PerBatchWrite    float64 // CPU-seconds per write to a subscriber
 	Idle             float64 // CPU-seconds per second of wall time
 }
 
 const modelTerms = 6
 
 func features(r Result) [modelTerms]float64 {
+	// Results without the daemon's byte and write counts (older files):
+	// every delivery is Size bytes and every batch reaches every
+	// subscriber.
+	bytes := float64(r.ServerBytesOut)
+	if r.ServerBytesOut == 0 {
+		bytes = float64(r.Delivered) * float64(r.Size)
+	}
+	writes := float64(r.ServerWrites)
+	if r.ServerWrites == 0 {
+		writes = float64(r.ServerReadBatches) * float64(r.Subscribers)
+	}
 	return [modelTerms]float64{
 		float64(r.Published),
 		float64(r.Delivered),
-		float64(r.Delivered) * float64(r.Size),
+		bytes,
 		float64(r.ServerReadBatches),
-		float64(r.ServerReadBatches) * float64(r.Subscribers),
+		writes,
 		r.Seconds,
 	}
 }
@@ -202,25 +219,41 @@ func HeldOutError(runs []Result) (mean, worst float64, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	n := 0
-	for _, r := range test {
+	mean, worst, n := CheckError(m, test)
+	if n == 0 {
+		return 0, 0, errors.New("no held-out run")
+	}
+	return mean, worst, nil
+}
+
+// PredictionError is |predicted - measured| ÷ measured server CPU of r.
+func (m CostModel) PredictionError(r Result) float64 {
+	return math.Abs(m.Predict(r)-r.ServerCPUSeconds) / r.ServerCPUSeconds
+}
+
+// CheckError is the mean and worst PredictionError of m over the measured
+// runs among runs (n of them), which it was not fitted to.
+func CheckError(m CostModel, runs []Result) (mean, worst float64, n int) {
+	for _, r := range runs {
 		if !r.ServerMeasured || r.ServerCPUSeconds <= 0 {
 			continue
 		}
-		e := math.Abs(m.Predict(r)-r.ServerCPUSeconds) / r.ServerCPUSeconds
+		e := m.PredictionError(r)
 		mean += e
 		worst = max(worst, e)
 		n++
 	}
-	if n == 0 {
-		return 0, 0, errors.New("no held-out run")
+	if n > 0 {
+		mean /= float64(n)
 	}
-	return mean / float64(n), worst, nil
+	return mean, worst, n
 }
 
 // WriteCapacity prints the capacity-planning section of BENCHMARKS.md: the
-// fitted model, its held-out error, and worked examples.
-func WriteCapacity(w io.Writer, runs []Result, ringBytes, highWater int) error {
+// fitted model, its held-out error, its error on checks (runs of another
+// kind, replays of a capture, that it was not fitted to; none: no such
+// line), and worked examples.
+func WriteCapacity(w io.Writer, runs, checks []Result, ringBytes, highWater int) error {
 	m, err := FitCostModel(runs)
 	if err != nil {
 		return err
@@ -236,14 +269,20 @@ func WriteCapacity(w io.Writer, runs []Result, ringBytes, highWater int) error {
 		}
 	}
 	fmt.Fprintf(w, "Fitted to %d lossless runs of busd (fixed-rate and closed-loop, over subscribers × event size):\n\n", len(runs))
-	fmt.Fprintf(w, "    server CPU-seconds = %.3g × published + %.3g × delivered + %.3g × delivered bytes\n"+
-		"                       + %.3g × read batches + %.3g × read batches × subscribers + %.3g × seconds\n\n",
+	fmt.Fprintf(w, "    server CPU-seconds = %.3g × published + %.3g × delivered + %.3g × bytes out\n"+
+		"                       + %.3g × read batches + %.3g × writes + %.3g × seconds\n\n",
 		m.PerPublished, m.PerDelivered, m.PerDeliveredByte, m.PerReadBatch, m.PerBatchWrite, m.Idle)
-	fmt.Fprintf(w, "i.e. %.0f ns per publish, %.0f ns per delivery, %.2f ns per delivered byte, %.1f µs per read batch "+
-		"(a wakeup: epoll, read, scheduler) and %.1f µs per subscriber written per batch.\n",
+	fmt.Fprintf(w, "i.e. %.0f ns per publish, %.0f ns per delivery, %.2f ns per byte written to subscribers, %.1f µs per read batch "+
+		"(a wakeup: epoll, read, scheduler) and %.1f µs per write to a subscriber (a batch writes once to each subscriber it reaches). "+
+		"Bytes out, read batches and writes are the daemon's own counts (`/statsz`; writes: `syscw` in `/proc/<pid>/io`).\n",
 		m.PerPublished*1e9, m.PerDelivered*1e9, m.PerDeliveredByte*1e9, m.PerReadBatch*1e6, m.PerBatchWrite*1e6)
-	fmt.Fprintf(w, "Fitted on every other run and checked on the rest, its error is %.0f %% on average, %.0f %% at worst.\n\n",
+	fmt.Fprintf(w, "Fitted on every other run and checked on the rest, its error is %.0f %% on average, %.0f %% at worst.\n",
 		mean*100, worst*100)
+	if cmean, cworst, n := CheckError(m, checks); n > 0 {
+		fmt.Fprintf(w, "On %d replays of a capture, which it was not fitted to (\"Capacity from a capture\"), its error is %.0f %% on average, %.0f %% at worst.\n",
+			n, cmean*100, cworst*100)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Cores needed = rate × (per publish + fan-out × (per delivery + size × per byte)) + reads/s × (per batch + fan-out × per batch write).")
 	fmt.Fprintln(w, "Reads per second are at most the publishes per second (every event written on its own, at low rates) and fall as the")
 	fmt.Fprintln(w, "daemon gets busy and events share reads; `busd_read_batches_total` on the admin socket gives a host's real figure.")

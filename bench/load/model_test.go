@@ -51,7 +51,7 @@ func TestFitCostModel(t *testing.T) {
 		t.Fatalf("held-out error mean %.3f worst %.3f err %v", mean, worst, err)
 	}
 	var out bytes.Buffer
-	if err := WriteCapacity(&out, runs, 4<<20, 256<<10); err != nil {
+	if err := WriteCapacity(&out, runs, nil, 4<<20, 256<<10); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "| cores |") {

@@ -63,6 +63,14 @@ type Result struct {
 	// handled during the measurement (systems that count them: busd).
 	ServerReadBatches uint64  `json:"server_read_batches,omitempty"`
 	ServerRSSStartMB  float64 `json:"server_rss_start_mb"`
+	// ServerBytesOut is the frame bytes the server wrote to subscribers,
+	// and ServerWrites its write system calls (busd started by the
+	// generator), both during the measurement.
+	ServerBytesOut uint64 `json:"server_bytes_out,omitempty"`
+	ServerWrites   uint64 `json:"server_writes,omitempty"`
+	// ServerWakeups is how often the server's threads blocked and were
+	// woken (ServerCounters.Wakeups) during the measurement.
+	ServerWakeups uint64 `json:"server_wakeups,omitempty"`
 
 	// Latency percentiles of the measured events (Rate mode only).
 	LatencySamples uint64        `json:"latency_samples"`
@@ -388,10 +396,10 @@ func Run(ctx context.Context, sys System, w Workload) (res Result, err error) {
 		}
 		sampler = startRSSSampler(pid, rss0)
 	}
-	counter, _ := sys.(ReadBatchCounter)
-	var batches0 uint64
+	counter, _ := sys.(CounterSampler)
+	var counters0 ServerCounters
 	if counter != nil {
-		if batches0, err = counter.ServerReadBatches(); err != nil {
+		if counters0, err = counter.ServerCounters(); err != nil {
 			counter = nil // a daemon given by its socket: not counted
 		}
 	}
@@ -429,11 +437,12 @@ func Run(ctx context.Context, sys System, w Workload) (res Result, err error) {
 		res.ServerRSSPeakMB = float64(peak) / (1 << 20)
 	}
 	if counter != nil {
-		batches1, err := counter.ServerReadBatches()
+		counters1, err := counter.ServerCounters()
 		if err != nil {
-			return res, fail("server read batches", err)
+			return res, fail("server counters", err)
 		}
-		res.ServerReadBatches = batches1 - batches0
+		d := counters1.Sub(counters0)
+		res.ServerReadBatches, res.ServerBytesOut, res.ServerWrites, res.ServerWakeups = d.ReadBatches, d.BytesOut, d.Writes, d.Wakeups
 	}
 	if capturing {
 		c, err := capturer.StopCapture()

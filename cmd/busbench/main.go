@@ -8,6 +8,9 @@
 //	busbench budget results.jsonl  (W1w rates beside raw's, round by round)
 //	busbench capcost results.jsonl (what a running capture costs W1w)
 //	busbench --workload W1w --capture full  (with a capture on the daemon)
+//	busbench replay --capture FILE [--speeds 1,4,16] [--find-max] [--json]
+//	                               (a capture replayed into a fresh busd: the
+//	                               daemon's cost at each speed, the headroom)
 //
 // Without --workload, the flags --publishers, --subscribers, --pattern,
 // --topic, --size, --mode and --rate describe one custom workload; with it,
@@ -43,6 +46,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if len(args) > 0 && args[0] == "budget" {
 		return runBudget(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "replay" {
+		return runReplay(args[1:], stdout, stderr)
 	}
 	if len(args) > 0 && args[0] == "capcost" {
 		return runCapCost(args[1:], stdout, stderr)

@@ -16,23 +16,68 @@ import (
 const saturatedCores = 0.7
 
 // runModel reads busbench --json results (one object per line) and prints
-// the capacity-planning section of BENCHMARKS.md fitted to them.
+// the capacity-planning section of BENCHMARKS.md fitted to them; with
+// --check, the model's error on busbench replay --json runs it was not
+// fitted to beside its held-out error, and with --replay-section the
+// "Capacity from a capture" section of those replays instead.
 //
-//	busbench model [--ring-bytes N] [--high-water N] results.jsonl
+//	busbench model [--ring-bytes N] [--high-water N] [--check replays.jsonl [--replay-section]] results.jsonl
 func runModel(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("busbench model", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	ringBytes := fs.Int("ring-bytes", 4<<20, "the daemon's --ring-bytes, for the memory bound")
 	highWater := fs.Int("high-water", 256<<10, "the daemon's --high-water, for the memory bound")
-	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "usage: busbench model [--ring-bytes N] [--high-water N] results.jsonl")
+	check := fs.String("check", "", "busbench replay --json `results` to check the model on (it is not fitted to them)")
+	section := fs.Bool("replay-section", false, "with --check: print the \"Capacity from a capture\" section")
+	const usage = "usage: busbench model [--ring-bytes N] [--high-water N] [--check replays.jsonl [--replay-section]] results.jsonl"
+	files, err := parseInterspersed(fs, args)
+	if err != nil || len(files) != 1 || (*section && *check == "") {
+		fmt.Fprintln(stderr, usage)
 		return 2
 	}
-	all, err := readResults(fs.Arg(0))
+	all, err := readResults(files[0])
 	if err != nil {
 		fmt.Fprintf(stderr, "busbench: %v\n", err)
 		return 1
 	}
+	runs := fitRuns(all)
+	var replays []replayLine
+	if *check != "" {
+		if replays, err = readReplays(*check); err != nil {
+			fmt.Fprintf(stderr, "busbench: %v\n", err)
+			return 1
+		}
+	}
+	if *section {
+		err = writeReplaySection(stdout, runs, replays)
+	} else {
+		err = load.WriteCapacity(stdout, runs, checkRuns(replays), *ringBytes, *highWater)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "busbench: model: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// parseInterspersed parses flags given before or after the positional
+// arguments, which it returns.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return rest, nil
+		}
+		rest = append(rest, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// fitRuns are the runs the model is fitted to.
+func fitRuns(all []load.Result) []load.Result {
 	var runs []load.Result
 	for _, r := range all {
 		// Only runs that lost nothing (a lossy run did not deliver what
@@ -49,11 +94,7 @@ func runModel(args []string, stdout, stderr io.Writer) int {
 			runs = append(runs, r)
 		}
 	}
-	if err := load.WriteCapacity(stdout, runs, *ringBytes, *highWater); err != nil {
-		fmt.Fprintf(stderr, "busbench: model: %v\n", err)
-		return 1
-	}
-	return 0
+	return runs
 }
 
 // readResults reads a file of busbench --json results, one object per line.

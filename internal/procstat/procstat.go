@@ -1,5 +1,6 @@
-// Package procstat reads a process's CPU time and memory from /proc: the
-// daemon's, measured by the load generator and by capture replays.
+// Package procstat reads what the kernel counts for a process in /proc
+// (CPU time, memory, write calls, wakeups): the daemon's, measured by the
+// load generator and by capture replays.
 package procstat
 
 import (
@@ -61,4 +62,46 @@ func RSS(pid int) (uint64, error) {
 		return kb << 10, nil
 	}
 	return 0, fmt.Errorf("/proc/%d/status: no VmRSS", pid)
+}
+
+// Writes is a process's write system calls so far, syscw of
+// /proc/<pid>/io.
+func Writes(pid int) (uint64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/io")
+	if err != nil {
+		return 0, err
+	}
+	for line := range bytes.SplitSeq(b, []byte{'\n'}) {
+		if rest, ok := bytes.CutPrefix(line, []byte("syscw:")); ok {
+			return strconv.ParseUint(string(bytes.TrimSpace(rest)), 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("/proc/%d/io: no syscw", pid)
+}
+
+// Wakeups is the voluntary context switches of a process's threads
+// (those alive now: Go keeps its threads).
+func Wakeups(pid int) (uint64, error) {
+	dir := "/proc/" + strconv.Itoa(pid) + "/task"
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	var sum uint64
+	for _, t := range tasks {
+		b, err := os.ReadFile(dir + "/" + t.Name() + "/status")
+		if err != nil {
+			continue // the thread ended since
+		}
+		for line := range bytes.SplitSeq(b, []byte{'\n'}) {
+			if rest, ok := bytes.CutPrefix(line, []byte("voluntary_ctxt_switches:")); ok {
+				n, err := strconv.ParseUint(string(bytes.TrimSpace(rest)), 10, 64)
+				if err != nil {
+					return 0, fmt.Errorf("%s/%s/status: %w", dir, t.Name(), err)
+				}
+				sum += n
+			}
+		}
+	}
+	return sum, nil
 }
