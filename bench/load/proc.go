@@ -1,7 +1,6 @@
 package load
 
 import (
-	"syscall"
 	"time"
 
 	"busd/internal/procstat"
@@ -14,14 +13,8 @@ var (
 	procRSS = procstat.RSS
 )
 
-// selfCPU is this process's user+system CPU time (getrusage RUSAGE_SELF).
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+// selfCPU is this process's user+system CPU time.
+var selfCPU = procstat.Self
 
 // rssSampler records the peak RSS of a process, sampled every 100 ms.
 type rssSampler struct {

@@ -85,6 +85,20 @@ type Headroom struct {
 	CPUPerMillionDeliver float64 `json:"cpu_s_per_million_deliveries"`
 	Trials               []Trial `json:"trials"`
 	Interrupted          bool    `json:"interrupted"`
+	// Where the daemon stopped keeping up (the lowest failing speed): the
+	// cores the daemon and this replay used there. On one machine they
+	// share the cores, and a replay that used more than the daemon is
+	// likely what set the limit: the daemon's own headroom is then
+	// higher than Factor.
+	LimitSpeed       float64 `json:"limit_speed,omitempty"`
+	LimitDaemonCores float64 `json:"limit_daemon_cores,omitempty"`
+	LimitReplayCores float64 `json:"limit_replay_cores,omitempty"`
+}
+
+// ReplayBound reports whether the replay, not the daemon, most likely set
+// the limit: it used more CPU than the daemon where the trials failed.
+func (h *Headroom) ReplayBound() bool {
+	return h.LimitSpeed > 0 && h.LimitReplayCores > h.LimitDaemonCores
 }
 
 // String is the verdict in one sentence.
@@ -96,8 +110,15 @@ func (h *Headroom) String() string {
 	if h.AtLeast {
 		over = "at least " + over
 	}
-	return fmt.Sprintf("this traffic fits %s over on this machine, at %.3g CPU-s per million PUBs (%.3g per million deliveries)",
+	s := fmt.Sprintf("this traffic fits %s over on this machine, at %.3g CPU-s per million PUBs (%.3g per million deliveries)",
 		over, h.CPUPerMillionPubs, h.CPUPerMillionDeliver)
+	if h.LimitSpeed > 0 {
+		s += fmt.Sprintf("; at %.3g× the daemon used %.2f of a core and the replay %.2f", h.LimitSpeed, h.LimitDaemonCores, h.LimitReplayCores)
+		if h.ReplayBound() {
+			s += ": the replay, sharing this machine's cores, set the limit, so the daemon's own headroom is higher"
+		}
+	}
+	return s
 }
 
 // FindMax searches the highest speed at which the daemon still carries the
@@ -165,6 +186,13 @@ func FindMax(ctx context.Context, open func() (*capture.Reader, error), opts Opt
 	}
 	h.Factor = lo
 	h.AtLeast = lo > 0 && hi == 0
+	for _, t := range h.Trials {
+		if !t.Pass && t.Speed == hi && t.Report.WallSeconds > 0 {
+			h.LimitSpeed = hi
+			h.LimitDaemonCores = t.Report.CPUSeconds / t.Report.WallSeconds
+			h.LimitReplayCores = t.Report.ReplayCPUSeconds / t.Report.WallSeconds
+		}
+	}
 	if best != nil {
 		h.CPUPerMillionPubs, h.CPUPerMillionDeliver = best.CPUPerMillionPubs, best.CPUPerMillionDeliver
 	}

@@ -3,6 +3,7 @@ package replay
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,5 +54,17 @@ func TestFindMaxTiny(t *testing.T) {
 	}
 	if h.CPUPerMillionPubs <= 0 && h.Trials[0].Report.CPUError == "" {
 		t.Logf("CPU below the clock's resolution at the best speed")
+	}
+}
+
+// The verdict names who set the limit where the trials failed.
+func TestHeadroomSaysWhoSetTheLimit(t *testing.T) {
+	h := &Headroom{Factor: 40, CPUPerMillionPubs: 1.7, CPUPerMillionDeliver: 0.6, LimitSpeed: 44, LimitDaemonCores: 0.15, LimitReplayCores: 1.6}
+	if s := h.String(); !h.ReplayBound() || !strings.Contains(s, "at 44× the daemon used 0.15 of a core and the replay 1.60: the replay") {
+		t.Errorf("replay-bound verdict %q", s)
+	}
+	h.LimitDaemonCores, h.LimitReplayCores = 0.95, 0.4
+	if s := h.String(); h.ReplayBound() || strings.Contains(s, "the replay, sharing") {
+		t.Errorf("daemon-bound verdict %q", s)
 	}
 }

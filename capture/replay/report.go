@@ -52,6 +52,9 @@ type Report struct {
 	CPUPerMillionPubs    float64 `json:"cpu_s_per_million_pubs"`
 	CPUPerMillionDeliver float64 `json:"cpu_s_per_million_deliveries"`
 	CPUError             string  `json:"cpu_error,omitempty"`
+	// ReplayCPUSeconds is this process's own CPU time over the replay:
+	// on one machine, the replay and the daemon share the cores.
+	ReplayCPUSeconds float64 `json:"replay_cpu_s"`
 
 	Conns []ConnReport `json:"conns"`
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"busd/capture"
+	"busd/internal/procstat"
 )
 
 // runner is one Run: the plan, the options and what every pass adds up.
@@ -68,6 +69,7 @@ func Run(ctx context.Context, open func() (*capture.Reader, error), opts Options
 	pid, pidErr := peerPID(probe)
 	probe.Close()
 	var cpuStart time.Duration
+	selfStart := procstat.Self()
 	cpuErr := pidErr
 	if cpuErr == nil {
 		cpuStart, cpuErr = processCPU(pid)
@@ -113,6 +115,7 @@ func Run(ctx context.Context, open func() (*capture.Reader, error), opts Options
 
 	rep := r.report(wall, passes, interrupted)
 	rep.DaemonPID = pid
+	rep.ReplayCPUSeconds = (procstat.Self() - selfStart).Seconds()
 	if cpuErr == nil {
 		var cpuEnd time.Duration
 		if cpuEnd, cpuErr = processCPU(pid); cpuErr == nil {

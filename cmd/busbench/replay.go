@@ -89,6 +89,9 @@ type ReplayRun struct {
 	Pass          *bool   `json:"pass,omitempty"` // with --find-max: the search's verdict
 	Why           string  `json:"why,omitempty"`
 	CPUError      string  `json:"cpu_error,omitempty"`
+	// ReplayCPUSeconds: the replay's own CPU, which shares the machine's
+	// cores with the daemon.
+	ReplayCPUSeconds float64 `json:"replay_cpu_s"`
 }
 
 // ReplayHeadroom is the last line of --find-max --json.
@@ -142,7 +145,7 @@ func replayRun(name string, rep *replay.Report, d load.ServerCounters) ReplayRun
 	r.Lost = lost
 	return ReplayRun{Kind: "run", Result: r, Speed: rep.Speed, TargetPubRate: rep.TargetPubRate,
 		Lossless: rep.Lossless, LossFree: lost == 0, SlowDrops: rep.SlowDrops,
-		LagP99Us: rep.Lag.P99, CPUError: rep.CPUError}
+		LagP99Us: rep.Lag.P99, CPUError: rep.CPUError, ReplayCPUSeconds: rep.ReplayCPUSeconds}
 }
 
 // String is the run in one line.

@@ -112,16 +112,20 @@ func writeReplaySection(w io.Writer, runs []load.Result, lines []replayLine) err
 	fmt.Fprintln(w, "(lag p99 over 10 ms, or under 95 % of the PUB rate asked), then bisects; a trial that only falls behind")
 	fmt.Fprintln(w, "is run again before it counts, as the replay's own host may have stalled it.")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| speed | verdict | PUBs/s | deliveries/s | MB/s out | lag p99 | server cores | why |")
-	fmt.Fprintln(w, "|--:|:--|--:|--:|--:|--:|--:|:--|")
+	fmt.Fprintln(w, "| speed | verdict | PUBs/s | deliveries/s | MB/s out | lag p99 | server cores | replay cores | why |")
+	fmt.Fprintln(w, "|--:|:--|--:|--:|--:|--:|--:|--:|:--|")
 	for _, t := range trials {
 		verdict := "pass"
 		if !*t.Pass {
 			verdict = "fail"
 		}
-		fmt.Fprintf(w, "| %g× | %s | %s | %s | %.1f | %.1f ms | %.2f | %s |\n", t.Speed, verdict,
+		replayCores := 0.0
+		if t.Seconds > 0 {
+			replayCores = t.ReplayCPUSeconds / t.Seconds
+		}
+		fmt.Fprintf(w, "| %g× | %s | %s | %s | %.1f | %.1f ms | %.2f | %.2f | %s |\n", t.Speed, verdict,
 			load.FormatRate(t.PublishedPerSec), load.FormatRate(t.DeliveredPerSec), t.MBPerSec, t.LagP99Us/1e3,
-			cores(t.Result), t.Why)
+			cores(t.Result), replayCores, t.Why)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "The capacity model (\"Capacity planning\", fitted to the synthetic grid only) predicts the daemon's CPU")

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"syscall"
 	"time"
 )
 
@@ -104,4 +105,13 @@ func Wakeups(pid int) (uint64, error) {
 		}
 	}
 	return sum, nil
+}
+
+// Self is this process's user+system CPU time (getrusage RUSAGE_SELF).
+func Self() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
