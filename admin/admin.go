@@ -195,6 +195,7 @@ type Statsz struct {
 	DropNotices    uint64    `json:"drop_notices"`
 	Subscriptions  int       `json:"subscriptions"`
 	Queued         int       `json:"queued"`
+	BacklogRetries uint64    `json:"backlog_retries"`
 
 	SubsRefusedConnLimit  uint64 `json:"subs_refused_conn_limit"`
 	SubsRefusedTotalLimit uint64 `json:"subs_refused_total_limit"`
@@ -228,6 +229,7 @@ func statsOf(st engine.Stats) Statsz {
 		DropNotices:    st.DropNotices,
 		Subscriptions:  st.Subscriptions,
 		Queued:         st.Queued,
+		BacklogRetries: st.BacklogRetries,
 
 		SubsRefusedConnLimit:  st.SubsRefusedConnLimit,
 		SubsRefusedTotalLimit: st.SubsRefusedTotalLimit,

@@ -35,6 +35,7 @@ func writeBusMetrics(w io.Writer, src Source, version string) {
 	counter("busd_dropped_total", "Events evicted from full subscriber queues (drop-oldest).", st.Dropped)
 	counter("busd_protocol_errors_total", "Connections closed for a protocol error.", st.ProtocolErrors)
 	counter("busd_heartbeats_total", "system.bus.health events published by the daemon.", st.Heartbeats)
+	counter("busd_backlog_retries_total", "Retries of subscribers whose socket was full (each a loop wakeup while the backlog lasts).", st.BacklogRetries)
 	counter("busd_drop_notices_total", "system.bus.dropped notices sent to subscribers that lost events.", st.DropNotices)
 	b = appendMeta(b, "busd_subscriptions_refused_total", "SUBs refused at the per-connection (conn_limit) or total (total_limit) pattern limit.", "counter")
 	b = fmt.Appendf(b, "busd_subscriptions_refused_total{reason=\"conn_limit\"} %d\n", st.SubsRefusedConnLimit)

@@ -47,6 +47,7 @@ func (l *loop) retryBacklog(now int64) {
 		return
 	}
 	b.lastRetry.Store(now)
+	l.backlogRetries.Add(1)
 	pending := b.list
 	b.list = b.spare[:0]
 	for i, o := range pending {

@@ -86,6 +86,7 @@ type counters struct {
 	bytesOut       atomic.Uint64
 	protocolErrors atomic.Uint64
 	dropNotices    atomic.Uint64
+	backlogRetries atomic.Uint64
 }
 
 func newLoop(srv *Server, el gnet.EventLoop) *loop {

@@ -18,6 +18,10 @@ type Stats struct {
 	DropNotices    uint64
 	Subscriptions  int
 	Queued         int
+	// BacklogRetries counts the retries of backlogged subscribers (a
+	// loop's wakeup, from the ticker while the loop is quiet, every
+	// backlog tick while some subscriber's socket stays full).
+	BacklogRetries uint64
 
 	// The limits (limits.go, pending.go, release.go). SubsRefused*: SUBs
 	// refused at MaxPatternsPerConn and at MaxPatterns. PendingBytes
@@ -63,6 +67,7 @@ func (s *Server) Stats() Stats {
 		st.BytesOut += l.bytesOut.Load()
 		st.ProtocolErrors += l.protocolErrors.Load()
 		st.DropNotices += l.dropNotices.Load()
+		st.BacklogRetries += l.backlogRetries.Load()
 	}
 	s.clients.Range(func(_ uint64, cl *peer) bool {
 		st.Dropped += cl.out.drops()

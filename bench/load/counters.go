@@ -16,6 +16,8 @@ type ServerCounters struct {
 	EventsOut   uint64 `json:"events_out"`
 	BytesOut    uint64 `json:"bytes_out"`
 	ReadBatches uint64 `json:"read_batches"`
+	// BacklogRetries: wakeups to retry subscribers whose socket was full.
+	BacklogRetries uint64 `json:"backlog_retries"`
 	// Writes: write(2) and writev(2) calls (/proc/<pid>/io syscw); 0
 	// when unknown.
 	Writes uint64 `json:"writes"`
@@ -29,12 +31,13 @@ type ServerCounters struct {
 // Sub is the counts from prev to c.
 func (c ServerCounters) Sub(prev ServerCounters) ServerCounters {
 	return ServerCounters{
-		Published:   c.Published - prev.Published,
-		EventsOut:   c.EventsOut - prev.EventsOut,
-		BytesOut:    c.BytesOut - prev.BytesOut,
-		ReadBatches: c.ReadBatches - prev.ReadBatches,
-		Writes:      c.Writes - prev.Writes,
-		Wakeups:     c.Wakeups - prev.Wakeups,
+		Published:      c.Published - prev.Published,
+		EventsOut:      c.EventsOut - prev.EventsOut,
+		BytesOut:       c.BytesOut - prev.BytesOut,
+		ReadBatches:    c.ReadBatches - prev.ReadBatches,
+		BacklogRetries: c.BacklogRetries - prev.BacklogRetries,
+		Writes:         c.Writes - prev.Writes,
+		Wakeups:        c.Wakeups - prev.Wakeups,
 	}
 }
 

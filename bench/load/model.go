@@ -12,13 +12,15 @@ import (
 //	cpu-seconds = PerPublished·published + PerDelivered·delivered
 //	            + PerDeliveredByte·bytes written to subscribers
 //	            + PerReadBatch·read batches + PerBatchWrite·writes
-//	            + Idle·seconds
+//	            + PerBacklogRetry·backlog retries + Idle·seconds
 //
 // Each term is a real cost of the daemon: validating and matching a
 // publish; handing one delivery to a subscriber; copying its bytes; waking
 // up for a read (epoll, the read, the scheduler), which a batch of events
-// shares; one write per subscriber a batch reaches; and the ticker when
-// nothing happens. At high rates events share reads and the per-event terms
+// shares; one write per subscriber a batch reaches; a wakeup to retry
+// subscribers whose socket stayed full, every backlog tick while one is
+// behind (real traffic has slow readers, the synthetic grid's fixed-rate
+// runs only where it adds one); and the ticker when nothing happens. At high rates events share reads and the per-event terms
 // dominate; at low rates every event pays a wakeup, which is why a model
 // without the batch terms fitted held-out runs badly
 // (bench/decisions/load.md). It is fitted by least squares to fixed-rate
@@ -36,10 +38,11 @@ type CostModel struct {
 	PerDeliveredByte float64 // CPU-seconds per byte written to subscribers
 	PerReadBatch     float64 // CPU-seconds per read carrying frames
 	PerBatchWrite    float64 // CPU-seconds per write to a subscriber
+	PerBacklogRetry  float64 // CPU-seconds per retry of backlogged subscribers
 	Idle             float64 // CPU-seconds per second of wall time
 }
 
-const modelTerms = 6
+const modelTerms = 7
 
 func features(r Result) [modelTerms]float64 {
 	// Results without the daemon's byte and write counts (older files):
@@ -59,12 +62,13 @@ func features(r Result) [modelTerms]float64 {
 		bytes,
 		float64(r.ServerReadBatches),
 		writes,
+		float64(r.ServerBacklogRetries),
 		r.Seconds,
 	}
 }
 
 func (m CostModel) coefficients() [modelTerms]float64 {
-	return [modelTerms]float64{m.PerPublished, m.PerDelivered, m.PerDeliveredByte, m.PerReadBatch, m.PerBatchWrite, m.Idle}
+	return [modelTerms]float64{m.PerPublished, m.PerDelivered, m.PerDeliveredByte, m.PerReadBatch, m.PerBatchWrite, m.PerBacklogRetry, m.Idle}
 }
 
 // Predict returns the modelled server CPU-seconds of run r.
@@ -111,7 +115,7 @@ func FitCostModel(runs []Result) (CostModel, error) {
 		}
 		if worst < 0 {
 			return CostModel{PerPublished: x[0], PerDelivered: x[1], PerDeliveredByte: x[2],
-				PerReadBatch: x[3], PerBatchWrite: x[4], Idle: x[5]}, nil
+				PerReadBatch: x[3], PerBatchWrite: x[4], PerBacklogRetry: x[5], Idle: x[6]}, nil
 		}
 		active[worst] = false
 	}
@@ -141,7 +145,7 @@ func fitTerms(runs []Result, active [modelTerms]bool) ([modelTerms]float64, erro
 		}
 		f := features(r)
 		for i := range f {
-			if scale[i] > 0 && active[i] {
+			if scale[i] > 0 && active[i] { // a term no run has cannot be fitted: it stays 0
 				f[i] /= scale[i]
 			} else {
 				f[i] = 0
@@ -156,7 +160,7 @@ func fitTerms(runs []Result, active [modelTerms]bool) ([modelTerms]float64, erro
 	}
 	// An inactive term's equation becomes x = 0.
 	for i := range modelTerms {
-		if !active[i] {
+		if !active[i] || scale[i] == 0 {
 			a[i][i] = 1
 		}
 	}
@@ -270,12 +274,14 @@ func WriteCapacity(w io.Writer, runs, checks []Result, ringBytes, highWater int)
 	}
 	fmt.Fprintf(w, "Fitted to %d lossless runs of busd (fixed-rate and closed-loop, over subscribers × event size):\n\n", len(runs))
 	fmt.Fprintf(w, "    server CPU-seconds = %.3g × published + %.3g × delivered + %.3g × bytes out\n"+
-		"                       + %.3g × read batches + %.3g × writes + %.3g × seconds\n\n",
-		m.PerPublished, m.PerDelivered, m.PerDeliveredByte, m.PerReadBatch, m.PerBatchWrite, m.Idle)
+		"                       + %.3g × read batches + %.3g × writes + %.3g × backlog retries + %.3g × seconds\n\n",
+		m.PerPublished, m.PerDelivered, m.PerDeliveredByte, m.PerReadBatch, m.PerBatchWrite, m.PerBacklogRetry, m.Idle)
 	fmt.Fprintf(w, "i.e. %.0f ns per publish, %.0f ns per delivery, %.2f ns per byte written to subscribers, %.1f µs per read batch "+
-		"(a wakeup: epoll, read, scheduler) and %.1f µs per write to a subscriber (a batch writes once to each subscriber it reaches). "+
-		"Bytes out, read batches and writes are the daemon's own counts (`/statsz`; writes: `syscw` in `/proc/<pid>/io`).\n",
-		m.PerPublished*1e9, m.PerDelivered*1e9, m.PerDeliveredByte*1e9, m.PerReadBatch*1e6, m.PerBatchWrite*1e6)
+		"(a wakeup: epoll, read, scheduler), %.1f µs per write to a subscriber (a batch writes once to each subscriber it reaches) "+
+		"and %.1f µs per backlog retry (a wakeup every few ms while a subscriber's socket stays full). "+
+		"Bytes out, read batches, writes and backlog retries are the daemon's own counts "+
+		"(`/statsz`; writes: `syscw` in `/proc/<pid>/io`).\n",
+		m.PerPublished*1e9, m.PerDelivered*1e9, m.PerDeliveredByte*1e9, m.PerReadBatch*1e6, m.PerBatchWrite*1e6, m.PerBacklogRetry*1e6)
 	fmt.Fprintf(w, "Fitted on every other run and checked on the rest, its error is %.0f %% on average, %.0f %% at worst.\n",
 		mean*100, worst*100)
 	if cmean, cworst, n := CheckError(m, checks); n > 0 {

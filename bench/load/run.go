@@ -71,6 +71,9 @@ type Result struct {
 	// ServerWakeups is how often the server's threads blocked and were
 	// woken (ServerCounters.Wakeups) during the measurement.
 	ServerWakeups uint64 `json:"server_wakeups,omitempty"`
+	// ServerBacklogRetries: the server's wakeups to retry subscribers
+	// whose socket was full (busd's backlog_retries).
+	ServerBacklogRetries uint64 `json:"server_backlog_retries,omitempty"`
 
 	// Latency percentiles of the measured events (Rate mode only).
 	LatencySamples uint64        `json:"latency_samples"`
@@ -443,6 +446,7 @@ func Run(ctx context.Context, sys System, w Workload) (res Result, err error) {
 		}
 		d := counters1.Sub(counters0)
 		res.ServerReadBatches, res.ServerBytesOut, res.ServerWrites, res.ServerWakeups = d.ReadBatches, d.BytesOut, d.Writes, d.Wakeups
+		res.ServerBacklogRetries = d.BacklogRetries
 	}
 	if capturing {
 		c, err := capturer.StopCapture()

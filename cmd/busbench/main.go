@@ -65,6 +65,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		workloads   = fs.String("workload", "", "comma-separated standard workloads, or all")
 		publishers  = fs.Int("publishers", 1, "publishers")
 		subscribers = fs.Int("subscribers", 1, "counted subscribers")
+		slow        = fs.Int("slow", 0, "subscribers that subscribe like the counted ones and never read (W6): the daemon drops for them and retries them every backlog tick")
 		pattern     = fs.String("pattern", "decky.d1.state", "comma-separated patterns of each subscriber")
 		topic       = fs.String("topic", "decky.d1.state", "topic; %d is replaced by the publisher index")
 		size        = fs.Int("size", load.DefaultSize, "event body `bytes`")
@@ -132,6 +133,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		if custom || given["subscribers"] {
 			w.Subscribers = *subscribers
+		}
+		if custom || given["slow"] {
+			w.SlowSubscribers = *slow
 		}
 		if given["pattern"] {
 			w.Patterns = strings.Split(*pattern, ",")

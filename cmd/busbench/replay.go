@@ -20,13 +20,14 @@ import (
 	"busd/capture/replay"
 )
 
-const replayUsage = `usage: busbench replay --capture FILE [--speeds 1,4,16] [--wall D] [--find-max [--trial D] [--trials N]]
+const replayUsage = `usage: busbench replay --capture FILE [--speeds 1,4,16] [--rounds N] [--wall D] [--find-max [--trial D] [--trials N]]
                        [--busd BIN] [--busd-args ARGS] [--json]`
 
 // replayConfig is what busbench replay was asked.
 type replayConfig struct {
 	capture  string
 	speeds   []float64
+	rounds   int           // each speed is replayed rounds times, the speeds interleaved
 	wall     time.Duration // each speed replays the first wall×speed of capture; 0: all of it
 	findMax  bool
 	fm       replay.FindMaxOptions
@@ -41,6 +42,7 @@ func parseReplay(args []string, stderr io.Writer) (replayConfig, error) {
 	var c replayConfig
 	fs.StringVar(&c.capture, "capture", "", "capture `file` to replay")
 	speeds := fs.String("speeds", "", "comma-separated replay speeds (1: as recorded)")
+	fs.IntVar(&c.rounds, "rounds", 1, "replay the speeds this many times, interleaved (the model is checked on each speed's median run)")
 	fs.DurationVar(&c.wall, "wall", 0, "replay the first `D`×speed of the capture at each speed (0: all of it)")
 	fs.BoolVar(&c.findMax, "find-max", false, "search the highest speed the daemon carries without loss and on schedule")
 	fs.DurationVar(&c.fm.TrialWall, "trial", replay.DefaultTrialWall, "with --find-max: the wall time of each trial at most")
@@ -58,8 +60,8 @@ func parseReplay(args []string, stderr io.Writer) (replayConfig, error) {
 		return c, errors.New("--capture FILE is required")
 	case *speeds == "" && !c.findMax:
 		return c, errors.New("give --speeds, --find-max or both")
-	case c.wall < 0 || c.fm.TrialWall <= 0 || c.fm.MaxTrials < 1:
-		return c, errors.New("--wall must not be negative, --trial and --trials must be positive")
+	case c.wall < 0 || c.fm.TrialWall <= 0 || c.fm.MaxTrials < 1 || c.rounds < 1:
+		return c, errors.New("--wall must not be negative, --trial, --trials and --rounds must be positive")
 	}
 	if *speeds != "" {
 		for s := range strings.SplitSeq(*speeds, ",") {
@@ -92,6 +94,9 @@ type ReplayRun struct {
 	// ReplayCPUSeconds: the replay's own CPU, which shares the machine's
 	// cores with the daemon.
 	ReplayCPUSeconds float64 `json:"replay_cpu_s"`
+	// Rounds: how many runs of this speed the report's median run is of
+	// (filled by the report, not printed by the replay).
+	Rounds int `json:"-"`
 }
 
 // ReplayHeadroom is the last line of --find-max --json.
@@ -110,20 +115,21 @@ type ReplayHeadroom struct {
 // over it.
 func replayRun(name string, rep *replay.Report, d load.ServerCounters) ReplayRun {
 	r := load.Result{
-		System:            "busd",
-		Workload:          fmt.Sprintf("replay %s %gx", name, rep.Speed),
-		Mode:              "replay",
-		Subscribers:       len(rep.Conns),
-		Published:         d.Published,
-		Delivered:         d.EventsOut,
-		Seconds:           rep.WallSeconds,
-		PublishedPerSec:   rep.PubRate,
-		ServerMeasured:    rep.CPUError == "",
-		ServerCPUSeconds:  rep.CPUSeconds,
-		ServerReadBatches: d.ReadBatches,
-		ServerBytesOut:    d.BytesOut,
-		ServerWrites:      d.Writes,
-		ServerWakeups:     d.Wakeups,
+		System:               "busd",
+		Workload:             fmt.Sprintf("replay %s %gx", name, rep.Speed),
+		Mode:                 "replay",
+		Subscribers:          len(rep.Conns),
+		Published:            d.Published,
+		Delivered:            d.EventsOut,
+		Seconds:              rep.WallSeconds,
+		PublishedPerSec:      rep.PubRate,
+		ServerMeasured:       rep.CPUError == "",
+		ServerCPUSeconds:     rep.CPUSeconds,
+		ServerReadBatches:    d.ReadBatches,
+		ServerBytesOut:       d.BytesOut,
+		ServerWrites:         d.Writes,
+		ServerWakeups:        d.Wakeups,
+		ServerBacklogRetries: d.BacklogRetries,
 	}
 	if rep.PubRate > 0 {
 		r.PublishSeconds = float64(rep.PubsSent) / rep.PubRate
@@ -228,7 +234,15 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	for _, speed := range speeds {
+	// Rounds rotate the speeds' order, so that no speed always runs first
+	// after the search or last.
+	var plan []float64
+	for round := range cfg.rounds {
+		for k := range speeds {
+			plan = append(plan, speeds[(round+k)%len(speeds)])
+		}
+	}
+	for _, speed := range plan {
 		o := opts
 		o.Speed = speed
 		o.Window = time.Duration(float64(cfg.wall) * speed)
