@@ -207,3 +207,27 @@ func TestCaptureShapeAndFilter(t *testing.T) {
 		t.Errorf("records %v, want %s", got, want)
 	}
 }
+
+// A daemon that shuts down while a capture runs ends it first: the file is
+// complete, with every connection's close. (The check is a cleanup
+// registered before the daemon's, so it runs after the harness has shut
+// the daemon down.)
+func TestCaptureEndsAtShutdown(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.buscap")
+	t.Cleanup(func() {
+		_, recs, foot := readCapture(t, path)
+		if foot.Reason != "stopped" {
+			t.Errorf("footer reason %q", foot.Reason)
+		}
+		if n := len(recs); n == 0 || recs[n-1].Kind != capture.KindClose {
+			t.Errorf("the last record is not the connection's close: %+v", recs)
+		}
+	})
+	env := startServer(t, nil)
+	if _, err := env.srv.StartCapture(capture.Options{Path: path}); err != nil {
+		t.Fatal(err)
+	}
+	w := env.dial()
+	w.send(codec.VerbHELLO, "last", "")
+	env.sync()
+}

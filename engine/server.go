@@ -139,6 +139,9 @@ func (s *Server) Run(ready func()) error {
 	s.mu.Lock()
 	s.ln.Close()
 	s.mu.Unlock()
+	// Every connection's close is recorded by now: a running capture ends
+	// with its footer, not cut short by the exit.
+	s.StopCapture()
 	if err != nil {
 		return fmt.Errorf("serving %s: %w", s.cfg.Socket, err)
 	}
