@@ -46,8 +46,10 @@ func TestBusdCaptureLifeCycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// No traffic: the file holds its header and footer, no records.
-	if c.Payload != "shape" || c.Bytes <= 0 || c.Records != 0 || c.RecorderDrops != 0 {
+	// No traffic: the file holds its header and footer, and at most the
+	// open and close of the connection Start probed the daemon with,
+	// when its close comes after the capture's start.
+	if c.Payload != "shape" || c.Bytes <= 0 || c.Records > 2 || c.RecorderDrops != 0 {
 		t.Errorf("stopped capture: %+v", c)
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {

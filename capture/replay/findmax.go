@@ -96,7 +96,9 @@ type Headroom struct {
 }
 
 // ReplayBound reports whether the replay, not the daemon, most likely set
-// the limit: it used more CPU than the daemon where the trials failed.
+// the limit: it used more CPU than the daemon where the trials failed (a
+// heuristic: neither may be near a core, when the losses come from how
+// soon the replay's readers get a core in a burst).
 func (h *Headroom) ReplayBound() bool {
 	return h.LimitSpeed > 0 && h.LimitReplayCores > h.LimitDaemonCores
 }
@@ -115,7 +117,7 @@ func (h *Headroom) String() string {
 	if h.LimitSpeed > 0 {
 		s += fmt.Sprintf("; at %.3g× the daemon used %.2f of a core and the replay %.2f", h.LimitSpeed, h.LimitDaemonCores, h.LimitReplayCores)
 		if h.ReplayBound() {
-			s += ": the replay, sharing this machine's cores, set the limit, so the daemon's own headroom is higher"
+			s += ": the replay, sharing this machine's cores, most likely set the limit, and the daemon's own headroom is higher"
 		}
 	}
 	return s
