@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"strconv"
@@ -93,6 +94,13 @@ func runCaptureReplay(args []string, env func(string) string, stdout, stderr io.
 	}
 	rd.Close()
 	open := func() (*capture.Reader, error) { return capture.Open(file, capture.ReaderOptions{}) }
+	// And the daemon: a socket nobody serves gets the line pub and sub
+	// give, before the replay sets anything up.
+	probe, err := net.DialTimeout("unix", opts.Socket, dialTimeout)
+	if err != nil {
+		return clientExit(connectError(opts.Socket, err, "is this user in the socket's group?"), stderr, "capture replay")
+	}
+	probe.Close()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -102,6 +102,7 @@ func TestReplayCommandErrors(t *testing.T) {
 	notCapture := filepath.Join(dir, "x.txt")
 	os.WriteFile(notCapture, []byte("hello, not a capture\n"), 0o600)
 	sock := filepath.Join(dir, "bus.sock")
+	good := writeReplayCapture(t, dir, 3)
 	for _, c := range []struct {
 		args []string
 		code int
@@ -112,6 +113,8 @@ func TestReplayCommandErrors(t *testing.T) {
 		{[]string{notCapture, "--socket", sock, "--speed", "0"}, 2, "--speed"},
 		{[]string{notCapture, "--socket", sock, "--scale", "0"}, 2, "scale"},
 		{[]string{"--socket", sock}, 2, "FILE"},
+		// A good file, but nobody serves the socket.
+		{[]string{good, "--socket", sock}, 1, "busd: cannot connect to " + sock + ": no such file or directory (is busd running?)"},
 	} {
 		code, stdout, stderr := runCmd(t, nil, append([]string{"capture", "replay"}, c.args...)...)
 		if code != c.code || stdout != "" || !strings.Contains(stderr, c.want) {
