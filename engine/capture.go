@@ -24,9 +24,11 @@ type capturing struct {
 var ErrCaptureRunning = errors.New("a capture is already running")
 
 // StartCapture starts recording what the daemon carries (package capture):
-// the recorder is installed before the connections are listed, so a
-// connection or subscription that appears meanwhile is in the list, in the
-// records, or in both, and the file's reader applies both idempotently.
+// the recorder is installed before the connections are listed, and the
+// loops tape a HELLO, SUB or UNSUB after applying it (under infoMu, which
+// the listing takes too), so a change made meanwhile is in the list, in
+// the records, or in both, never neither; the file's reader applies both
+// idempotently.
 func (s *Server) StartCapture(opts capture.Options) (capture.Status, error) {
 	if s.capture.recorder.Load() != nil {
 		return capture.Status{}, ErrCaptureRunning

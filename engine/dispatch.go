@@ -82,9 +82,6 @@ func (s *Server) handleFrame(cl *peer, f codec.Frame) error {
 	case codec.VerbSUB:
 		return s.subscribe(cl, f.Args)
 	case codec.VerbUNSUB:
-		if rec := s.capture.recorder.Load(); rec != nil {
-			rec.Unsub(cl.loop.lane, cl.loop.captureTime(rec), cl.id, f.Args)
-		}
 		if cl.patterns != nil {
 			if _, ok := cl.patterns[string(f.Args)]; ok {
 				cl.infoMu.Lock()
@@ -94,14 +91,17 @@ func (s *Server) handleFrame(cl *peer, f codec.Frame) error {
 				s.patternRemoved(f.Args)
 			}
 		}
+		if rec := s.capture.recorder.Load(); rec != nil { // after the change: see subscribe
+			rec.Unsub(cl.loop.lane, cl.loop.captureTime(rec), cl.id, f.Args)
+		}
 		return nil
 	case codec.VerbHELLO:
-		if rec := s.capture.recorder.Load(); rec != nil {
-			rec.Hello(cl.loop.lane, cl.loop.captureTime(rec), cl.id, f.Args)
-		}
 		cl.infoMu.Lock()
 		cl.name = string(f.Args)
 		cl.infoMu.Unlock()
+		if rec := s.capture.recorder.Load(); rec != nil { // after the change: see subscribe
+			rec.Hello(cl.loop.lane, cl.loop.captureTime(rec), cl.id, f.Args)
+		}
 		return nil
 	case codec.VerbBYE:
 		if rec := s.capture.recorder.Load(); rec != nil {
@@ -118,15 +118,26 @@ func (s *Server) subscribe(cl *peer, pattern []byte) error {
 	if len(pattern) == 0 {
 		return errEmptyPattern
 	}
+	s.addPattern(cl, pattern)
+	// Taped as sent (a replay meets the same set rule and limits), and
+	// after the set changed, not before: a capture that starts meanwhile
+	// then finds the pattern in its list of connections, or this SUB in
+	// its records, never neither (StartCapture lists the connections
+	// after installing the recorder; infoMu orders the two).
 	if rec := s.capture.recorder.Load(); rec != nil {
-		// As sent: a replay meets the same set rule and limits.
 		rec.Sub(cl.loop.lane, cl.loop.captureTime(rec), cl.id, pattern)
 	}
+	return nil
+}
+
+// addPattern adds pattern to cl's set and the index, unless it is there
+// already or a limit refuses it.
+func (s *Server) addPattern(cl *peer, pattern []byte) {
 	if _, ok := cl.patterns[string(pattern)]; ok {
-		return nil
+		return
 	}
 	if !s.admitPattern(cl, pattern) {
-		return nil // refused: the connection stays (limits.go)
+		return // refused: the connection stays (limits.go)
 	}
 	cl.out.openQueue(s.cfg.RingEvents, s.cfg.RingBytes)
 	p := string(pattern)
@@ -137,7 +148,6 @@ func (s *Server) subscribe(cl *peer, pattern []byte) error {
 	cl.patterns[p] = struct{}{}
 	cl.infoMu.Unlock()
 	s.index.Add(p, cl)
-	return nil
 }
 
 // publish fans one PUB out: validate, match, build the EVT frame once, and
