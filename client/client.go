@@ -336,8 +336,9 @@ func (c *Client) read(conn net.Conn) error {
 	}
 }
 
-// dispatch hands one event to every matching subscription. The body is
-// copied (and decoded) once, only if some subscription wants it.
+// dispatch hands one event to every matching subscription: raw handlers
+// get the reader's bytes; for the others the topic and body are copied
+// (and decoded) once, only if some subscription wants them.
 func (c *Client) dispatch(topicB, body []byte) {
 	p := c.snapshot.Load()
 	if p == nil {
@@ -345,13 +346,17 @@ func (c *Client) dispatch(topicB, body []byte) {
 	}
 	var ev Event
 	decoded := false
-	topic := string(topicB)
+	topic := bytesString(topicB) // cloned below before it outlives this call
 	for _, s := range *p {
 		if !s.matches(topic) {
 			continue
 		}
+		if s.raw != nil {
+			s.raw(topicB, body)
+			continue
+		}
 		if !decoded {
-			ev = newEvent(topic, append([]byte(nil), body...))
+			ev = newEvent(string(topicB), append([]byte(nil), body...))
 			decoded = true
 		}
 		s.push(ev)
@@ -474,6 +479,12 @@ func (c *Client) Subscribe(pattern string) (*Subscription, error) {
 // SubscribeAny is Subscribe with several patterns: the subscription gets
 // each matching event once, however many of its patterns match.
 func (c *Client) SubscribeAny(patterns ...string) (*Subscription, error) {
+	return c.subscribe(patterns, nil)
+}
+
+// subscribe registers a subscription to patterns: a queued one, or one
+// whose events go to raw.
+func (c *Client) subscribe(patterns []string, raw RawHandler) (*Subscription, error) {
 	if len(patterns) == 0 {
 		return nil, fmt.Errorf("%w: no pattern", ErrInvalidTopic)
 	}
@@ -482,7 +493,12 @@ func (c *Client) SubscribeAny(patterns ...string) (*Subscription, error) {
 			return nil, err
 		}
 	}
-	s := newSubscription(dedupPatterns(patterns), c.o.queueSize, c.remove)
+	var s *Subscription
+	if raw != nil {
+		s = newRawSubscription(dedupPatterns(patterns), raw, c.remove)
+	} else {
+		s = newSubscription(dedupPatterns(patterns), c.o.queueSize, c.remove)
+	}
 	c.smu.Lock()
 	defer c.smu.Unlock()
 	switch {

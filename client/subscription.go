@@ -16,6 +16,8 @@ var (
 	// ErrConnectionLost: the connection to the daemon dropped and the
 	// client does not reconnect (WithReconnect(0, 0)).
 	ErrConnectionLost = errors.New("busd: connection to the daemon lost")
+
+	errNilHandler = errors.New("busd: SubscribeRaw with a nil handler")
 )
 
 // DefaultQueueSize is the default bound of each subscription's queue, in
@@ -36,7 +38,10 @@ const DefaultQueueSize = 1024
 type Subscription struct {
 	patterns []string
 	ch       chan Event
-	dropped  atomic.Uint64
+	// raw, when set, receives every matching event instead of ch (which
+	// then only signals the end).
+	raw     RawHandler
+	dropped atomic.Uint64
 	// remove detaches the subscription from its bus; nil when there is
 	// nothing to detach from.
 	remove func(*Subscription)
@@ -51,6 +56,11 @@ func newSubscription(patterns []string, queue int, remove func(*Subscription)) *
 		queue = DefaultQueueSize
 	}
 	return &Subscription{patterns: patterns, ch: make(chan Event, queue), remove: remove}
+}
+
+// newRawSubscription is a subscription whose events go to h.
+func newRawSubscription(patterns []string, h RawHandler, remove func(*Subscription)) *Subscription {
+	return &Subscription{patterns: patterns, ch: make(chan Event), raw: h, remove: remove}
 }
 
 // Pattern is the subscription's (first) pattern.
