@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"busd/codec"
+	"busd/internal/ratelog"
 )
 
 // Every connected process is trusted (the socket's mode is the
@@ -21,7 +22,7 @@ import (
 // limitState is the server's side of the limits. Its counters are atomic:
 // every loop trips limits, Stats reads them from anywhere.
 type limitState struct {
-	log limitLog
+	log ratelog.Log
 
 	// patterns counts the entries of every connection's pattern set
 	// (what MaxPatterns bounds): added before a pattern is stored, so
@@ -127,7 +128,7 @@ func (s *Server) refusePattern(cl *peer, pattern []byte, reason string, limit in
 		return
 	}
 	lim.lastRefusalNs = now.UnixNano()
-	s.limits.log.warn("SUB refused: pattern limit reached", append(cl.logAttrs(),
+	s.limits.log.Warn("SUB refused: pattern limit reached", append(cl.logAttrs(),
 		"reason", reason, "limit", limit, "pattern", logPrefix(pattern), "refused_on_conn", refused)...)
 	s.noticeRefusal(cl, pattern, reason, limit, refused, now)
 }
@@ -192,7 +193,7 @@ func (c *Config) validateLimits() error {
 
 // initLimits prepares the server's side of the limits.
 func (s *Server) initLimits() {
-	s.limits.log.logger = s.cfg.Logger
+	s.limits.log.Logger = s.cfg.Logger
 	s.limits.errFrameTimeout = frameTimeoutError(s.cfg.FrameTimeout)
 }
 

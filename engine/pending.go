@@ -226,7 +226,7 @@ func (s *Server) frameTimedOut(cl *peer, waited time.Duration) {
 	cl.protoErr = true
 	cl.loop.protocolErrors.Add(1)
 	s.limits.frameTimeouts.Add(1)
-	s.limits.log.warn("protocol error, closing connection", append(cl.logAttrs(),
+	s.limits.log.Warn("protocol error, closing connection", append(cl.logAttrs(),
 		"err", s.limits.errFrameTimeout, "held", cl.limits.unfinished.held.Load(), "waited", waited.Round(time.Millisecond))...)
 	_ = cl.conn.Close() // asynchronous: OnClose runs later on this loop
 }
@@ -290,7 +290,7 @@ func (s *Server) shedOverBudget(self *peer) (closeSelf bool) {
 		if c.since != math.MaxInt64 {
 			attrs = append(attrs, "waited", time.Duration(now-c.since).Round(time.Millisecond))
 		}
-		lim.log.warn("closing connection: bytes held in unfinished frames over the budget", attrs...)
+		lim.log.Warn("closing connection: bytes held in unfinished frames over the budget", attrs...)
 		if c.cl == self {
 			closeSelf = true
 		} else {
