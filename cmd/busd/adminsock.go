@@ -47,9 +47,14 @@ func (a *adminSocketValue) Set(s string) error {
 // resolve returns the admin socket's path for the bus socket busSocket ("" when
 // turned off) and whether it was configured rather than defaulted.
 func (a *adminSocketValue) resolve(busSocket string) (path string, explicit bool) {
+	return a.resolveBeside(busSocket, adminSuffix)
+}
+
+// resolveBeside is resolve with the default path busSocket+suffix.
+func (a *adminSocketValue) resolveBeside(busSocket, suffix string) (path string, explicit bool) {
 	switch {
 	case !a.set:
-		return busSocket + adminSuffix, false
+		return busSocket + suffix, false
 	case a.path == "" || a.path == adminOff:
 		return "", true
 	}

@@ -19,8 +19,10 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/BurntSushi/toml"
 )
@@ -32,9 +34,12 @@ type configFile struct {
 }
 
 // loadConfigFile reads the file at path. known says which keys it may
-// hold. A file that cannot be read or parsed, an unknown key, or a value
-// that is not a string, number or boolean is an error.
-func loadConfigFile(path string, known func(key string) bool) (*configFile, error) {
+// hold; the keys named in tables are left for the caller to decode (arrays
+// of tables, such as the bridge's [[rule]]). A file that cannot be read or
+// parsed, an unknown key, or a value that is not a string, number, boolean
+// or array of strings is an error. An array of strings is a
+// comma-separated list, as a repeatable flag takes it.
+func loadConfigFile(path string, known func(key string) bool, tables ...string) (*configFile, error) {
 	var doc map[string]any
 	if _, err := toml.DecodeFile(path, &doc); err != nil {
 		return nil, fmt.Errorf("configuration file %s: %w", path, err)
@@ -46,6 +51,9 @@ func loadConfigFile(path string, known func(key string) bool) (*configFile, erro
 	sort.Strings(keys)
 	c := &configFile{path: path, values: make(map[string]string, len(doc))}
 	for _, k := range keys {
+		if slices.Contains(tables, k) {
+			continue
+		}
 		if !known(k) {
 			return nil, fmt.Errorf("configuration file %s: unknown setting %q", path, k)
 		}
@@ -58,11 +66,30 @@ func loadConfigFile(path string, known func(key string) bool) (*configFile, erro
 			c.values[k] = strconv.FormatInt(v, 10)
 		case float64:
 			c.values[k] = strconv.FormatFloat(v, 'f', -1, 64)
+		case []any:
+			list, ok := stringList(v)
+			if !ok {
+				return nil, fmt.Errorf("configuration file %s: %s must be a list of strings", path, k)
+			}
+			c.values[k] = list
 		default:
-			return nil, fmt.Errorf("configuration file %s: %s must be a string, a number or a boolean", path, k)
+			return nil, fmt.Errorf("configuration file %s: %s must be a string, a number, a boolean or a list of strings", path, k)
 		}
 	}
 	return c, nil
+}
+
+// stringList joins a TOML array of strings with commas.
+func stringList(v []any) (string, bool) {
+	parts := make([]string, len(v))
+	for i, e := range v {
+		s, ok := e.(string)
+		if !ok {
+			return "", false
+		}
+		parts[i] = s
+	}
+	return strings.Join(parts, ","), true
 }
 
 // value is the file's value for key; a nil file has none.

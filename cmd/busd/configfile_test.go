@@ -114,8 +114,8 @@ func TestConfigFileErrorsExit2(t *testing.T) {
 		{"config = \"/x\"\n", []string{"unknown setting", "config"}},
 		{"ring-bytes = \"4MB\"\n", []string{"ring-bytes", "4MB", "busd.toml"}},
 		{"admin-mode = 600.5\n", []string{"admin-mode", "600.5"}},
-		{"loops = [1, 2]\n", []string{"loops", "must be a string, a number or a boolean"}},
-		{"[loops]\nn = 1\n", []string{"loops", "must be a string, a number or a boolean"}},
+		{"loops = [1, 2]\n", []string{"loops", "must be a list of strings"}},
+		{"[loops]\nn = 1\n", []string{"loops", "must be a string, a number, a boolean or a list of strings"}},
 	}
 	for _, tc := range tests {
 		path := missing

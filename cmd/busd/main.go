@@ -5,6 +5,7 @@
 //	busd sub [flags] PATTERN...         print matching events
 //	busd stats [flags]                  the daemon's counters and connections (admin socket)
 //	busd capture record|status|stop     record the daemon's traffic into capture files
+//	busd bridge --nats URL [rules]      carry events between this bus and NATS
 //
 // Every daemon flag has an environment variable; a flag wins over its
 // variable, which wins over the configuration file (--config), which wins
@@ -47,6 +48,7 @@ func commands() []command {
 		{"sub", "print events matching patterns: busd sub [flags] PATTERN...", runSub},
 		{"stats", "show the daemon's counters and connections: busd stats [--json]", runStats},
 		{"capture", "record the daemon's traffic: busd capture record|status|stop", runCapture},
+		{"bridge", "carry events between this bus and NATS: busd bridge --nats URL --export P --import P", runBridge},
 	}
 }
 
