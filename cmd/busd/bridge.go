@@ -14,8 +14,8 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/coreos/go-systemd/v22/daemon"
 	"github.com/VictoriaMetrics/metrics"
+	"github.com/coreos/go-systemd/v22/daemon"
 
 	"busd/bridge"
 )
