@@ -55,7 +55,7 @@ func TestRefusedMessagesCounted(t *testing.T) {
 	send("in.caf\xc3\xa9", nil, ok)
 	send("in.ok", nats.Header{bridge.HeaderOrigin: {"h9"}, bridge.HeaderHops: {"3"}}, ok)
 	send("in.plain", nil, string(numbered("in.plain", 2))) // a NATS publisher, no headers
-	send("in.empty", nil, "")                               // an empty body is a valid event
+	send("in.empty", nil, "")                              // an empty body is a valid event
 	if err := nc.Flush(); err != nil {
 		t.Fatal(err)
 	}
