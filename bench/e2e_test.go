@@ -5,7 +5,6 @@ import (
 	"flag"
 	"os"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -23,26 +22,17 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// smokeDuration is the measurement time when -benchtime is an iteration
-// count (-benchtime=1x in CI): long enough for a steady state, short
-// enough that the whole suite takes well under a minute.
-const smokeDuration = 300 * time.Millisecond
-
 // benchDuration derives a run's measurement time from -benchtime.
 func benchDuration(b *testing.B) time.Duration {
-	f := flag.Lookup("test.benchtime")
-	if f == nil {
-		return time.Second
+	v := ""
+	if f := flag.Lookup("test.benchtime"); f != nil {
+		v = f.Value.String()
 	}
-	v := f.Value.String()
-	if strings.HasSuffix(v, "x") {
-		return smokeDuration
-	}
-	d, err := time.ParseDuration(v)
+	d, err := load.MeasureTime(v)
 	if err != nil {
 		b.Fatalf("-benchtime %q: %v", v, err)
 	}
-	return max(d, 100*time.Millisecond)
+	return d
 }
 
 // runE2E runs w once on sys, whatever b.N, and reports its metrics. The

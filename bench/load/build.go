@@ -91,3 +91,7 @@ func moduleName(gomod string) (string, error) {
 	}
 	return "", errors.New("no module line")
 }
+
+// BusdBinary is ./cmd/busd built once per process (as Busd builds it), for
+// benchmarks that run its other commands, such as busd bridge.
+func BusdBinary() (string, error) { return buildCommand("./cmd/busd") }
