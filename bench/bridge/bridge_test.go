@@ -5,8 +5,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -20,7 +24,10 @@ import (
 	"busd/internal/procstat"
 )
 
-var rounds = flag.Int("bridge.rounds", 3, "interleaved rounds of each path per benchmark run")
+var (
+	rounds  = flag.Int("bridge.rounds", 3, "interleaved rounds of each path per benchmark run")
+	profile = flag.String("bridge.profile", "", "write CPU profiles of both bridges during the bridge path's rounds to this `directory`")
+)
 
 func TestMain(m *testing.M) {
 	flag.Parse()
@@ -54,11 +61,7 @@ type result struct {
 // nats-msgs/s and bridge-msgs/s (delivered), their ratio, the loss of
 // each, and the bridges' CPU per delivered event.
 func BenchmarkBridge(b *testing.B) {
-	v := ""
-	if f := flag.Lookup("test.benchtime"); f != nil {
-		v = f.Value.String()
-	}
-	d, err := load.MeasureTime(v)
+	d, err := load.MeasureTime(flagLookup("test.benchtime"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -117,11 +120,13 @@ type env struct {
 	nats             *natstest.Server
 	hostA, hostB     *load.Busd
 	bridgeA, bridgeB *exec.Cmd
+	adminDir         string // the bridges' admin sockets, a and b
+	round            int
 }
 
 func setUp(b *testing.B) *env {
 	b.Helper()
-	e := &env{nats: natstest.RunServer(b)}
+	e := &env{nats: natstest.RunServer(b), adminDir: shortTempDir(b)}
 	ctx := context.Background()
 	e.hostA, e.hostB = &load.Busd{}, &load.Busd{}
 	for _, h := range []*load.Busd{e.hostA, e.hostB} {
@@ -134,16 +139,27 @@ func setUp(b *testing.B) *env {
 	if err != nil {
 		b.Fatal(err)
 	}
-	e.bridgeA = startBridge(b, bin, e.hostA.Listening(), e.nats.URL(), "a", "--export", "bench.>")
-	e.bridgeB = startBridge(b, bin, e.hostB.Listening(), e.nats.URL(), "b", "--import", "bench.>")
+	e.bridgeA = startBridge(b, bin, e.hostA.Listening(), e.nats.URL(), "a", filepath.Join(e.adminDir, "a"), "--export", "bench.>")
+	e.bridgeB = startBridge(b, bin, e.hostB.Listening(), e.nats.URL(), "b", filepath.Join(e.adminDir, "b"), "--import", "bench.>")
 	e.nats.WaitInterest(b, topic)
 	return e
 }
 
-func startBridge(b *testing.B, bin, socket, url, host string, rule ...string) *exec.Cmd {
+// shortTempDir is a temporary directory whose paths fit a UNIX socket
+// address.
+func shortTempDir(b *testing.B) string {
+	dir, err := os.MkdirTemp("", "bb")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+func startBridge(b *testing.B, bin, socket, url, host, admin string, rule ...string) *exec.Cmd {
 	b.Helper()
 	args := append([]string{"bridge", "--socket", socket, "--nats", url, "--host-id", host,
-		"--admin-socket", "off", "--log-level", "warn"}, rule...)
+		"--admin-socket", admin, "--log-level", "warn"}, rule...)
 	cmd := exec.Command(bin, args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -151,21 +167,41 @@ func startBridge(b *testing.B, bin, socket, url, host string, rule ...string) *e
 		b.Fatal(err)
 	}
 	b.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-		if stderr.Len() > 0 {
+		if stopBridge(cmd) && stderr.Len() > 0 {
 			b.Logf("bridge %s: %s", host, stderr.String())
 		}
 	})
 	return cmd
 }
+
+// stopBridge interrupts a bridge and waits for it (killing it after a
+// bound); it reports whether it was still running.
+func stopBridge(cmd *exec.Cmd) bool {
+	if cmd.ProcessState != nil {
+		return false
+	}
+	_ = cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		cmd.Process.Kill()
+		<-done
+	}
+	return true
+}
+
+// flagLookup is a flag's value, "" when it is not defined.
+func flagLookup(name string) string {
+	if f := flag.Lookup(name); f != nil {
+		return f.Value.String()
+	}
+	return ""
+}
+
+// setUpNATS starts a NATS server for the benchmark and returns its URL.
+func setUpNATS(b *testing.B) string { return natstest.RunServer(b).URL() }
 
 // counter counts deliveries and remembers when the last one came.
 type counter struct {
@@ -257,6 +293,12 @@ func (e *env) runBridge(b *testing.B, d time.Duration) result {
 	e.warmUp(b, pub, &c)
 	c.n.Store(0)
 
+	e.round++
+	if *profile != "" {
+		for _, h := range []string{"a", "b"} {
+			go profileBridge(b, filepath.Join(e.adminDir, h), filepath.Join(*profile, fmt.Sprintf("bridge-%s-%d.pprof", h, e.round)), d)
+		}
+	}
 	cpu0 := e.cpu(b)
 	var bt client.Batch
 	for range batch {
@@ -309,3 +351,20 @@ func (e *env) cpu(b *testing.B) [2]time.Duration {
 	return out
 }
 
+// profileBridge saves a CPU profile of the bridge serving admin, taken
+// for d.
+func profileBridge(b *testing.B, admin, out string, d time.Duration) {
+	hc := http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", admin)
+	}}}
+	res, err := hc.Get(fmt.Sprintf("http://bridge/debug/pprof/profile?seconds=%d", max(int(d.Seconds()), 1)))
+	if err != nil {
+		b.Logf("profile %s: %v", admin, err)
+		return
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	if err := os.WriteFile(out, data, 0o644); err != nil {
+		b.Logf("profile %s: %v", out, err)
+	}
+}
