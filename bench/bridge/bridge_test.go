@@ -76,6 +76,7 @@ func BenchmarkBridge(b *testing.B) {
 	b.ReportMetric(n.rate, "nats-msgs/s")
 	b.ReportMetric(br.rate, "bridge-msgs/s")
 	b.ReportMetric(br.rate/n.rate, "bridge/nats")
+	b.ReportMetric(float64(len(body)), "event-bytes")
 	b.ReportMetric(lossPct(n), "nats-loss-%")
 	b.ReportMetric(lossPct(br), "bridge-loss-%")
 	if br.delivered > 0 {
