@@ -32,6 +32,14 @@ type Bridge struct {
 	nc       atomic.Pointer[nats.Conn]
 	natsSubs []*nats.Subscription // import subscriptions, set before Run's ready
 
+	// stopping is set once Run is asked to stop: disconnections are then
+	// expected.
+	stopping atomic.Bool
+	// failMu guards when a failed connection attempt was last logged at
+	// warning level (zero: not since the connection was last up).
+	failMu        sync.Mutex
+	lastFailureAt time.Time
+
 	// exportScratch is the subject buffer of exportEvent, which runs only
 	// on the bus client's reader goroutine.
 	exportScratch []byte
@@ -123,6 +131,7 @@ func (b *Bridge) Run(ctx context.Context, ready func()) error {
 		ready()
 	}
 	<-ctx.Done()
+	b.stopping.Store(true)
 
 	// Stop taking new events, send what is queued while NATS is there,
 	// then close both sides.

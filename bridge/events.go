@@ -25,6 +25,9 @@ func (b *Bridge) natsUp(nc *nats.Conn) {
 	if nc.Reconnects > 0 {
 		b.c.reconnects.Store(nc.Reconnects)
 	}
+	b.failMu.Lock()
+	b.lastFailureAt = time.Time{}
+	b.failMu.Unlock()
 	server := nc.ConnectedUrlRedacted()
 	b.log.Info("nats connected", "server", server, "reconnects", nc.Reconnects)
 	b.announce(statePayload{HostID: b.cfg.HostID, NATS: "up", Server: server, Reconnects: b.c.reconnects.Load()})
@@ -37,14 +40,35 @@ func (b *Bridge) natsDown(nc *nats.Conn, err error) {
 	if err != nil {
 		p.Error = err.Error()
 	}
-	b.log.Warn("nats disconnected; reconnecting", "err", err)
+	if b.stopping.Load() {
+		b.log.Info("nats connection closed")
+	} else {
+		b.log.Warn("nats disconnected; reconnecting", "err", err)
+	}
 	b.announce(p)
 }
 
-// natsReconnectFailed logs failed attempts at debug level: with a server
-// down for an hour there would be thousands.
+// failureLogEvery is how often a failure that keeps recurring is logged
+// again at warning level.
+const failureLogEvery = time.Minute
+
+// natsReconnectFailed logs why a connection attempt failed: the first
+// failure since the connection was last up, and one a minute after that,
+// at warning level (an operator must see "certificate required" or
+// "authorization violation"), the others at debug level (a server down
+// for an hour means thousands of attempts).
 func (b *Bridge) natsReconnectFailed(nc *nats.Conn, err error) {
-	b.log.Debug("nats reconnect attempt failed", "err", err)
+	b.failMu.Lock()
+	loud := b.lastFailureAt.IsZero() || time.Since(b.lastFailureAt) >= failureLogEvery
+	if loud {
+		b.lastFailureAt = time.Now()
+	}
+	b.failMu.Unlock()
+	if loud {
+		b.log.Warn("nats connection attempt failed; retrying (logged again in a minute if it goes on)", "err", err)
+		return
+	}
+	b.log.Debug("nats connection attempt failed", "err", err)
 }
 
 // natsError is nats.go's asynchronous error callback: slow consumption
