@@ -23,6 +23,13 @@
 //     drop-oldest bounds, and every item is released exactly once.
 //   - FuzzByteQueue: scripts of reserves, pops and reads on a
 //     ring.ByteQueue agree with a slice of frames after every step.
+//   - FuzzBridgeImport: arbitrary NATS messages (subject, origin and hop
+//     headers, body) on the import subjects of a real bridge between an
+//     embedded NATS server and an in-process daemon: the bridge never
+//     forwards what the daemon would refuse (its bus connection is never
+//     closed), accounts for every message (imported, or dropped with a
+//     cause), and delivers an imported one once, under its mapped topic,
+//     with its body verbatim.
 //   - FuzzEngine: arbitrary streams, in two writes, into a connection of a
 //     real in-process daemon: the daemon keeps running, a healthy
 //     publisher/subscriber pair beside it loses nothing and keeps its order,
