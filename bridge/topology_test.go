@@ -108,3 +108,67 @@ func TestTriangleExactlyOnce(t *testing.T) {
 		}
 	}
 }
+
+// The platform's rules: agents export their traffic under hosts.<id>, the
+// master imports every agent's under the local name it had, and sends its
+// mutations to the agent they name; each event arrives under the right
+// topic, on the right host only.
+func TestPlatformPrefixes(t *testing.T) {
+	c := natstest.RunCluster(t, 3)
+	master, a1, a2 := newHost(t, "master"), newHost(t, "a1"), newHost(t, "a2")
+	traffic, err := master.dial("dashboard").Subscribe("decky.*.traffic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dash := collect(t, traffic)
+	runBridge(t, master, bridge.Config{NATS: []string{c.Nodes[0].URL()}, Rules: []bridge.Rule{
+		{Pattern: "decky.*.traffic", Direction: bridge.Import, RemotePrefix: "hosts.*"},
+		{Pattern: "topology.*.mutation.>", Direction: bridge.Export, RemotePrefix: "to"},
+	}}, true)
+	var agentSubs []*collector
+	for i, a := range []*host{a1, a2} {
+		s, err := a.dial("mutator").Subscribe("topology.>")
+		if err != nil {
+			t.Fatal(err)
+		}
+		agentSubs = append(agentSubs, collect(t, s))
+		runBridge(t, a, bridge.Config{NATS: []string{c.Nodes[i+1].URL()}, Rules: []bridge.Rule{
+			{Pattern: "decky.*.traffic", Direction: bridge.Export, RemotePrefix: "hosts.{host}"},
+			// Each agent imports the mutations of its own topology only.
+			{Pattern: "topology." + a.name + ".mutation.>", Direction: bridge.Import, RemotePrefix: "to"},
+		}}, true)
+		a.waitConn("busd-bridge "+a.name, "decky.*.traffic")
+	}
+	master.waitConn("busd-bridge master", "topology.*.mutation.>")
+	c.WaitInterest(t, "hosts.a1.decky.d1.traffic")
+	c.WaitInterest(t, "to.topology.a1.mutation.applied")
+	c.WaitInterest(t, "to.topology.a2.mutation.applied")
+
+	ctx := context.Background()
+	for i, a := range []*host{a1, a2} {
+		topic := fmt.Sprintf("decky.d%d.traffic", i+1)
+		if err := a.dial("collector").PublishRaw(ctx, topic, envelope(topic, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mut := master.dial("orchestrator")
+	for _, topic := range []string{"topology.a1.mutation.applied", "topology.a2.mutation.enqueued", "topology.a2.mutation.applied"} {
+		if err := mut.PublishRaw(ctx, topic, envelope(topic, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dash.waitExactly(t, "the master's dashboard", 2)
+	agentSubs[0].waitExactly(t, "a1's mutator", 1)
+	agentSubs[1].waitExactly(t, "a2's mutator", 2)
+	for want, c := range map[string]*collector{
+		"decky.d1.traffic": dash, "decky.d2.traffic": dash,
+		"topology.a1.mutation.applied": agentSubs[0], "topology.a2.mutation.enqueued": agentSubs[1],
+	} {
+		c.mu.Lock()
+		n := c.topics[want]
+		c.mu.Unlock()
+		if n != 1 {
+			t.Errorf("%s arrived %d times where it belongs", want, n)
+		}
+	}
+}
