@@ -49,10 +49,17 @@ func startBridgedHost(t *testing.T, id, natsURL string, bridgeArgs ...string) *b
 	return h
 }
 
+// readyTimeout bounds the wait for the bridge's READY=1 and for an event to
+// cross: an upper bound for -race binaries on a loaded machine, not what a
+// test waits when all goes well.
+const readyTimeout = 30 * time.Second
+
 // waitNotify waits for an sd_notify message holding want.
 func (h *bridgedHost) waitNotify(t *testing.T, want string) {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
+	deadline := time.After(readyTimeout)
+	exited := h.bridge.done
+	var afterExit <-chan time.Time
 	for {
 		select {
 		case m, ok := <-h.notify:
@@ -62,10 +69,14 @@ func (h *bridgedHost) waitNotify(t *testing.T, want string) {
 			if strings.Contains(m, want) {
 				return
 			}
-		case <-h.bridge.done:
+		case <-exited:
+			// A message sent just before the exit may still be in the
+			// socket, not yet read: give the reader a moment.
+			exited, afterExit = nil, time.After(2*time.Second)
+		case <-afterExit:
 			t.Fatalf("%s: bridge exited (%v) before %q; stderr:\n%s", h.id, h.bridge.err, want, h.bridge.stderr.String())
 		case <-deadline:
-			t.Fatalf("%s: no %q from the bridge within 10s; stderr:\n%s", h.id, want, h.bridge.stderr.String())
+			t.Fatalf("%s: no %q from the bridge within %v; stderr:\n%s", h.id, want, readyTimeout, h.bridge.stderr.String())
 		}
 	}
 }
@@ -91,12 +102,12 @@ func pubDone(t *testing.T, pub *proc) {
 // waitPrintedOnce waits until each host's subscriber printed topic/body.
 func waitPrintedOnce(t *testing.T, topic, body string, hosts ...*bridgedHost) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(readyTimeout)
 	for _, h := range hosts {
 		for h.printed(topic, body) == 0 {
 			if time.Now().After(deadline) {
-				t.Fatalf("%s: %s %s not printed within 10s; sub printed:\n%s\nbridge stderr:\n%s",
-					h.id, topic, body, h.sub.stdout.String(), h.bridge.stderr.String())
+				t.Fatalf("%s: %s %s not printed within %v; sub printed:\n%s\nbridge stderr:\n%s",
+					h.id, topic, body, readyTimeout, h.sub.stdout.String(), h.bridge.stderr.String())
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
