@@ -22,6 +22,10 @@ import (
 
 func runBridge(args []string, env func(string) string, stdout, stderr io.Writer) int {
 	o, err := parseBridge(args, env, stdout)
+	if errors.Is(err, bridge.ErrConfig) {
+		fmt.Fprintf(stderr, "busd bridge: invalid configuration: %v\n", err)
+		return exitUsage
+	}
 	if err != nil {
 		return exitCodeFor(err, stderr, "bridge")
 	}

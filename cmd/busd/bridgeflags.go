@@ -6,9 +6,12 @@ package main
 // first, then the file's [[rule]] tables, in order.
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -114,7 +117,10 @@ func parseBridge(args []string, env func(string) string, stdout io.Writer) (*bri
 	fs.StringVar(&o.configPath, "config", "", "configuration `file` (TOML: keys named like the flags, and [[rule]] tables)")
 	fs.StringVar(&o.socket, "socket", "", socketUsage)
 	fs.StringSliceVar(&o.nats, "nats", nil, "NATS server `URLs`, comma-separated or repeated (nats://host:port, tls://host:port)")
-	fs.StringVar(&o.hostID, "host-id", o.hostID, "this host's `id` in exported messages and in {host} (default: the hostname up to its first dot)")
+	fs.StringVar(&o.hostID, "host-id", o.hostID, "this host's `id` in exported messages and in {host}")
+	// What the default is made of, rather than what it is on the machine
+	// that prints the help.
+	fs.Lookup("host-id").DefValue = "the hostname up to its first dot"
 	fs.StringSliceVar(&o.exports, "export", nil, "export the local events matching `pattern` (repeatable)")
 	fs.StringSliceVar(&o.imports, "import", nil, "import the NATS messages matching `pattern` (repeatable)")
 	fs.StringVar(&o.localPrefix, "local-prefix", "", "`tokens` before the local topics of --export/--import rules")
@@ -133,6 +139,9 @@ func parseBridge(args []string, env func(string) string, stdout io.Writer) (*bri
 	fs.Var(&o.importPendingMsgs, "import-pending-msg", "`messages` NATS may hold per import rule while the bridge catches up; beyond, they are dropped as slow consumption")
 	fs.Var(&o.adminSocket, "admin-socket", "serve /metrics and /statsz over HTTP on this UNIX socket `path`; off turns it off")
 	fs.Lookup("admin-socket").DefValue = "<socket>" + bridgeAdminSuffix
+	for _, name := range []string{"nats", "export", "import"} {
+		fs.Lookup(name).DefValue = "" // none, rather than pflag's "[]"
+	}
 	fs.Var(&o.logLevel, "log-level", "log `level`: debug, info, warn or error")
 	fs.Var(&o.logFormat, "log-format", "log `format`: text or json")
 	fs.BoolVar(&o.check, "check", false, "validate the configuration, print the effective rules and exit")
@@ -153,6 +162,9 @@ func parseBridge(args []string, env func(string) string, stdout io.Writer) (*bri
 			return nil, &usageError{err.Error()}
 		}
 		if o.fileRules, err = loadRuleTables(o.configPath); err != nil {
+			if errors.Is(err, bridge.ErrConfig) {
+				return nil, err
+			}
 			return nil, &usageError{err.Error()}
 		}
 	}
@@ -163,25 +175,59 @@ func parseBridge(args []string, env func(string) string, stdout io.Writer) (*bri
 	return o, nil
 }
 
+// ruleKeys are the settings a [[rule]] table may hold.
+var ruleKeys = []string{"pattern", "direction", "local-prefix", "remote-prefix"}
+
+// ruleTableError is a [[rule]] table the bridge cannot take. It is
+// reported like bridge.New's refusals (errors.Is bridge.ErrConfig: one
+// "invalid configuration" line, exit 2), naming the table, since a bad rule
+// is the same mistake whether it was written in the file or on the command
+// line.
+type ruleTableError struct{ msg string }
+
+func (e *ruleTableError) Error() string        { return e.msg }
+func (e *ruleTableError) Is(target error) bool { return target == bridge.ErrConfig }
+
 // loadRuleTables reads the [[rule]] tables of the configuration file.
 func loadRuleTables(path string) ([]bridge.Rule, error) {
 	var doc struct {
 		Rule []ruleTable `toml:"rule"`
 	}
-	md, err := toml.DecodeFile(path, &doc)
-	if err != nil {
+	if _, err := toml.DecodeFile(path, &doc); err != nil {
 		return nil, fmt.Errorf("configuration file %s: %w", path, err)
 	}
-	for _, k := range md.Undecoded() {
-		if len(k) > 1 && k[0] == "rule" {
-			return nil, fmt.Errorf("configuration file %s: unknown setting %q in a [[rule]] (known: pattern, direction, local-prefix, remote-prefix)", path, k[len(k)-1])
-		}
+	// The tables again, untyped, to name the one holding an unknown key:
+	// toml's undecoded keys do not say which table of an array they are in.
+	var raw struct {
+		Rule []map[string]any `toml:"rule"`
+	}
+	if _, err := toml.DecodeFile(path, &raw); err != nil {
+		return nil, fmt.Errorf("configuration file %s: %w", path, err)
 	}
 	rules := make([]bridge.Rule, 0, len(doc.Rule))
 	for i, t := range doc.Rule {
+		bad := func(format string, args ...any) error {
+			return &ruleTableError{fmt.Sprintf("configuration file %s: [[rule]] %d (%q): ", path, i+1, t.Pattern) + fmt.Sprintf(format, args...)}
+		}
+		keys := make([]string, 0, len(raw.Rule[i]))
+		for k := range raw.Rule[i] {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if !slices.Contains(ruleKeys, k) {
+				return nil, bad("unknown setting %q (known: %s)", k, strings.Join(ruleKeys, ", "))
+			}
+		}
+		if t.Pattern == "" {
+			return nil, bad("no pattern")
+		}
+		if t.Direction == "" {
+			return nil, bad("no direction: want export, import or both")
+		}
 		dir, err := bridge.ParseDirection(t.Direction)
 		if err != nil {
-			return nil, fmt.Errorf("configuration file %s: [[rule]] %d: %w", path, i+1, err)
+			return nil, bad("%v", err)
 		}
 		rules = append(rules, bridge.Rule{Pattern: t.Pattern, Direction: dir, LocalPrefix: t.LocalPrefix, RemotePrefix: t.RemotePrefix})
 	}
