@@ -97,7 +97,7 @@ func (r Rule) expand(host string) Rule {
 // check validates an expanded rule.
 func (r Rule) check() error {
 	if r.Direction == 0 || r.Direction&^Both != 0 {
-		return errorf("rule %q: no direction", r.Pattern)
+		return errorf("no direction (want export, import or both)")
 	}
 	if err := checkPattern(r.Pattern); err != nil {
 		return err
@@ -108,15 +108,15 @@ func (r Rule) check() error {
 	wild := r.Direction == Import
 	if err := checkPrefix("remote prefix", r.RemotePrefix, wild); err != nil {
 		if !wild && strings.Contains(r.RemotePrefix, "*") {
-			return errorf("remote prefix %q of rule %q: an export needs a literal prefix (a \"*\" prefix is for imports only)", r.RemotePrefix, r.Pattern)
+			return errorf("remote prefix %q: an export needs a literal prefix (a \"*\" prefix is for imports only)", r.RemotePrefix)
 		}
 		return err
 	}
 	if strings.Contains(r.LocalPrefix+r.RemotePrefix, "{") {
-		return errorf("rule %q: unknown placeholder in a prefix (only {host} is known)", r.Pattern)
+		return errorf("unknown placeholder in a prefix (only {host} is known)")
 	}
 	if n := len(r.LocalPattern()); n > maxTopic {
-		return errorf("rule %q: local pattern longer than %d bytes", r.Pattern, maxTopic)
+		return errorf("local pattern longer than %d bytes", maxTopic)
 	}
 	return nil
 }

@@ -39,27 +39,27 @@ const bridgeConfigEnv = "BUSD_BRIDGE_CONFIG"
 const bridgeAdminSuffix = ".bridge.admin"
 
 var bridgeEnv = map[string]string{
-	"nats":               "BUSD_BRIDGE_NATS",
-	"host-id":            "BUSD_BRIDGE_HOST_ID",
-	"export":             "BUSD_BRIDGE_EXPORT",
-	"import":             "BUSD_BRIDGE_IMPORT",
-	"local-prefix":       "BUSD_BRIDGE_LOCAL_PREFIX",
-	"remote-prefix":      "BUSD_BRIDGE_REMOTE_PREFIX",
-	"tls-ca":             "BUSD_BRIDGE_TLS_CA",
-	"tls-cert":           "BUSD_BRIDGE_TLS_CERT",
-	"tls-key":            "BUSD_BRIDGE_TLS_KEY",
-	"creds":              "BUSD_BRIDGE_CREDS",
-	"nkey":               "BUSD_BRIDGE_NKEY",
-	"buffer-events":      "BUSD_BRIDGE_BUFFER_EVENTS",
-	"buffer-bytes":       "BUSD_BRIDGE_BUFFER_BYTES",
-	"buffer-age":         "BUSD_BRIDGE_BUFFER_AGE",
-	"max-hops":           "BUSD_BRIDGE_MAX_HOPS",
-	"reconnect-max":      "BUSD_BRIDGE_RECONNECT_MAX",
-	"ping-interval":      "BUSD_BRIDGE_PING_INTERVAL",
-	"import-pending-msg": "BUSD_BRIDGE_IMPORT_PENDING_MSGS",
-	"admin-socket":       "BUSD_BRIDGE_ADMIN_SOCKET",
-	"log-level":          "BUSD_BRIDGE_LOG_LEVEL",
-	"log-format":         "BUSD_BRIDGE_LOG_FORMAT",
+	"nats":                "BUSD_BRIDGE_NATS",
+	"host-id":             "BUSD_BRIDGE_HOST_ID",
+	"export":              "BUSD_BRIDGE_EXPORT",
+	"import":              "BUSD_BRIDGE_IMPORT",
+	"local-prefix":        "BUSD_BRIDGE_LOCAL_PREFIX",
+	"remote-prefix":       "BUSD_BRIDGE_REMOTE_PREFIX",
+	"tls-ca":              "BUSD_BRIDGE_TLS_CA",
+	"tls-cert":            "BUSD_BRIDGE_TLS_CERT",
+	"tls-key":             "BUSD_BRIDGE_TLS_KEY",
+	"creds":               "BUSD_BRIDGE_CREDS",
+	"nkey":                "BUSD_BRIDGE_NKEY",
+	"buffer-events":       "BUSD_BRIDGE_BUFFER_EVENTS",
+	"buffer-bytes":        "BUSD_BRIDGE_BUFFER_BYTES",
+	"buffer-age":          "BUSD_BRIDGE_BUFFER_AGE",
+	"max-hops":            "BUSD_BRIDGE_MAX_HOPS",
+	"reconnect-max":       "BUSD_BRIDGE_RECONNECT_MAX",
+	"ping-interval":       "BUSD_BRIDGE_PING_INTERVAL",
+	"import-pending-msgs": "BUSD_BRIDGE_IMPORT_PENDING_MSGS",
+	"admin-socket":        "BUSD_BRIDGE_ADMIN_SOCKET",
+	"log-level":           "BUSD_BRIDGE_LOG_LEVEL",
+	"log-format":          "BUSD_BRIDGE_LOG_FORMAT",
 }
 
 // bridgeOptions are the bridge's settings once parsed.
@@ -136,7 +136,7 @@ func parseBridge(args []string, env func(string) string, stdout io.Writer) (*bri
 	fs.Var(&o.maxHops, "max-hops", "imported messages that crossed more bridges than this `number` are dropped")
 	fs.Var(&o.reconnectMax, "reconnect-max", "longest `duration` between two rounds of NATS reconnection attempts (with jitter)")
 	fs.Var(&o.pingInterval, "ping-interval", "how often an idle NATS connection is checked (a `duration`)")
-	fs.Var(&o.importPendingMsgs, "import-pending-msg", "`messages` NATS may hold per import rule while the bridge catches up; beyond, they are dropped as slow consumption")
+	fs.Var(&o.importPendingMsgs, "import-pending-msgs", "`messages` NATS may hold per import rule while the bridge catches up; beyond, they are dropped as slow consumption")
 	fs.Var(&o.adminSocket, "admin-socket", "serve /metrics and /statsz over HTTP on this UNIX socket `path`; off turns it off")
 	fs.Lookup("admin-socket").DefValue = "<socket>" + bridgeAdminSuffix
 	for _, name := range []string{"nats", "export", "import"} {
