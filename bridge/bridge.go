@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"busd/client"
+	"busd/codec"
 	"busd/internal/ratelog"
 )
 
@@ -155,7 +156,7 @@ func (b *Bridge) dialBus(ctx context.Context) (*client.Client, error) {
 	delay := b.cfg.ReconnectMin
 	for attempt := 1; ; attempt++ {
 		bus, err := client.Dial(ctx, b.cfg.Socket,
-			client.WithName("busd-bridge "+b.cfg.HostID),
+			client.WithName(codec.BridgeName+" "+b.cfg.HostID),
 			client.WithReconnect(b.cfg.ReconnectMin, b.cfg.ReconnectMax),
 			client.WithLogger(b.log))
 		if err == nil {

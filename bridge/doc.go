@@ -18,9 +18,11 @@
 // bound what waits there; what they drop is counted as slow consumption.
 //
 // Loops are refused per message, with no knowledge of the topology:
-//   - the daemon never returns a connection's own events to it, so what the
-//     bridge imports is never seen, hence never exported, by the same
-//     bridge; NATS's NoEcho does the same on the other side;
+//   - the daemon never returns a connection's own events to it, and
+//     treats all bridges (codec.IsBridgeName, the HELLO name this bridge
+//     sends) as one connection for that rule, so what any bridge imports
+//     is never exported again from that host; NATS's NoEcho keeps a
+//     bridge's exports from coming back to it;
 //   - every exported message carries the origin host's id and a hop count
 //     in headers (HeaderOrigin, HeaderHops); an import from the bridge's
 //     own host id, or past the hop limit, is dropped and counted.

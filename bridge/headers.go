@@ -16,9 +16,10 @@ const (
 	HeaderHops = "Busd-Hops"
 )
 
-// DefaultMaxHops is the hop limit: busd's bridges never re-export what they
-// import, so their own messages always arrive with 1; the limit stops
-// messages that a header-preserving relay keeps passing around.
+// DefaultMaxHops is the hop limit. No busd bridge exports what any bridge
+// imported (the daemon's no-echo rule for bridges), so their messages
+// always arrive with 1; the limit stops those that a relay keeping the
+// headers passes around.
 const DefaultMaxHops = 8
 
 // verdict is what the loop guard says about an incoming message.

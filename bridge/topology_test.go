@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"busd/bridge"
 	"busd/internal/natstest"
@@ -170,5 +171,49 @@ func TestPlatformPrefixes(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%s arrived %d times where it belongs", want, n)
 		}
+	}
+}
+
+// Two bridges on one host (here an import-only one beside the usual pair
+// of rules): what one imports, the other never exports again, since the
+// daemon delivers nothing a bridge publishes to a bridge. Each event still
+// arrives twice on that host (both bridges import it: a configuration to
+// avoid), but it never comes back, and nothing loops.
+func TestSecondBridgeOnAHostCannotLoop(t *testing.T) {
+	s := natstest.RunServer(t)
+	h1, h2 := newHost(t, "h1"), newHost(t, "h2")
+	var subs []*collector
+	for _, h := range []*host{h1, h2} {
+		sub, err := h.dial("sub").Subscribe("a.>")
+		if err != nil {
+			t.Fatal(err)
+		}
+		subs = append(subs, collect(t, sub))
+	}
+	runBridge(t, h1, share("a.>", s.URL()), true)
+	b2 := runBridge(t, h2, share("a.>", s.URL()), true)
+	runBridge(t, h2, bridge.Config{HostID: "h2-second", NATS: []string{s.URL()},
+		Rules: []bridge.Rule{{Pattern: "a.>", Direction: bridge.Import}}}, true)
+	h1.waitConn("busd-bridge h1", "a.>")
+	h2.waitConn("busd-bridge h2", "a.>")
+	s.WaitInterest(t, "a.x")
+
+	const n = 50
+	pub := h1.dial("pub")
+	for i := range n {
+		if err := pub.PublishRaw(context.Background(), "a.x", numbered("a.x", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "h2's subscriber", 10*time.Second, func() bool { return subs[1].count() >= 2*n })
+	time.Sleep(500 * time.Millisecond) // a loop would keep them coming
+	if got := subs[1].count(); got != 2*n {
+		t.Errorf("h2's subscriber got %d events, want %d (each from both of its bridges)", got, 2*n)
+	}
+	if got := subs[0].count(); got != n {
+		t.Errorf("h1's subscriber got %d events, want its own %d only", got, n)
+	}
+	if st := b2.Stats(); st.Exported != 0 {
+		t.Errorf("h2's bridge exported %d events that another bridge imported", st.Exported)
 	}
 }

@@ -177,3 +177,14 @@ func TestMessageSizeClasses(t *testing.T) {
 		m.Release()
 	}
 }
+
+func TestIsBridgeName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"busd-bridge": true, "busd-bridge h1": true, "busd-bridge  x y": true,
+		"busd-bridged": false, "busd-bridg": false, "": false, " busd-bridge": false, "collector": false,
+	} {
+		if got := IsBridgeName([]byte(name)); got != want {
+			t.Errorf("IsBridgeName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

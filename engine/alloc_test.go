@@ -155,3 +155,24 @@ func (s pathSnapshot) since(before pathSnapshot) pathSnapshot {
 	}
 	return d
 }
+
+// A bridge's publish (its subscribers less the bridges among them) takes
+// the same path and allocates nothing either, once the loop's scratch
+// slice has grown.
+func TestBridgePublishAllocatesNothing(t *testing.T) {
+	batch := pubFrames("decky.d1.state", []byte(envelope(1)), 16)
+	p := newPipeline(t, 8, "decky.*.state")
+	p.pub.bridge.Store(true)
+	p.subs[0].bridge.Store(true) // another bridge: skipped
+	p.feed(batch)
+	if n := testing.AllocsPerRun(steadyRuns, func() { p.feed(batch) }); n != 0 {
+		t.Errorf("%.1f allocs per batch, want 0", n)
+	}
+	got := snapshotPaths(p.subs)
+	if got[0].written != 0 {
+		t.Errorf("a bridge received %d bytes of another bridge's events", got[0].written)
+	}
+	if got[1].written == 0 {
+		t.Error("a subscriber that is not a bridge received nothing")
+	}
+}

@@ -99,6 +99,7 @@ func (s *Server) handleFrame(cl *peer, f codec.Frame) error {
 		cl.infoMu.Lock()
 		cl.name = string(f.Args)
 		cl.infoMu.Unlock()
+		cl.bridge.Store(codec.IsBridgeName(f.Args))
 		if rec := s.capture.recorder.Load(); rec != nil { // after the change: see subscribe
 			rec.Hello(cl.loop.lane, cl.loop.captureTime(rec), cl.id, f.Args)
 		}
@@ -197,13 +198,20 @@ type delivery struct {
 }
 
 // fanOut delivers the event (topic, body) to every subscriber but the
-// publisher (no self-echo). l is the publisher's loop, nil for the ticker.
+// publisher (no self-echo) and, when the publisher is a bridge, but every
+// bridge (codec.IsBridgeName). l is the publisher's loop, nil for the
+// ticker.
 // Each subscriber's outbox takes it without the shared queue if it can
 // (outbox.deliverLocal: on the publisher's loop, direct buffer or spill);
 // the pooled message is built only when a first subscriber needs the
 // shared queue, so a publish whose subscribers are all on its loop costs
 // none. The frame is encoded once and copied for every further subscriber.
 func (s *Server) fanOut(l *loop, from *peer, topic, body []byte, subs []*peer) {
+	if from != nil && from.bridge.Load() {
+		// Rare: a bridge publishing what it imported. The loop of every
+		// other publish is left as it was.
+		subs, from = l.withoutBridges(subs), nil
+	}
 	remaining := len(subs)
 	if from != nil && slices.Contains(subs, from) {
 		remaining--
@@ -246,6 +254,19 @@ func (s *Server) fanOut(l *loop, from *peer, topic, body []byte, subs []*peer) {
 		// let go (a closed queue refuses its reference).
 		ev.m.Release()
 	}
+}
+
+// withoutBridges returns subs less its bridges, in the loop's scratch
+// slice: valid until the loop's next call, so for one fan-out.
+func (l *loop) withoutBridges(subs []*peer) []*peer {
+	out := l.nonBridges[:0]
+	for _, sub := range subs {
+		if !sub.bridge.Load() {
+			out = append(out, sub)
+		}
+	}
+	l.nonBridges = out
+	return out
 }
 
 // putEvent encodes the EVT frame for (topic, body) into dst, which is

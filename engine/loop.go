@@ -68,6 +68,10 @@ type loop struct {
 	// lane is the loop's number, from 0: its lane in a capture.
 	lane int
 
+	// nonBridges is withoutBridges' scratch (dispatch.go): the
+	// subscribers of one bridge's publish that are not bridges.
+	nonBridges []*peer
+
 	// unfinished lists this loop's connections holding an unfinished
 	// frame (pending.go). Last, so that the fields above keep their
 	// offsets.

@@ -28,6 +28,11 @@ type peer struct {
 	uid, gid uint32
 	// protoErr: this connection sent a hostile frame and is being closed.
 	protoErr bool
+	// bridge: the connection's HELLO name is a bridge's
+	// (codec.IsBridgeName). Bridges form one no-echo group (fanOut).
+	// Set on the connection's loop, read by every publisher's. Beside
+	// protoErr, in what was padding: the fields below keep their offsets.
+	bridge atomic.Bool
 
 	// patterns is this connection's subscription set; the index holds the
 	// same pairs. Removed from the index when the connection closes.
