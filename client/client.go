@@ -220,14 +220,19 @@ func (c *Client) connect(ctx context.Context) (net.Conn, error) {
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	// Connected before the write: once the daemon has read the HELLO and
+	// the SUBs, Connected must already say so. Writers wait on wmu, so
+	// none uses conn before the HELLO is written.
+	c.conn = conn
+	c.connected.Store(true)
 	_ = conn.SetWriteDeadline(time.Now().Add(ctlTimeout))
 	if _, err := conn.Write(buf); err != nil {
+		c.conn = nil
+		c.connected.Store(false)
 		conn.Close()
 		return nil, fmt.Errorf("busd: hello to %s: %w", c.path, err)
 	}
 	_ = conn.SetWriteDeadline(time.Time{})
-	c.conn = conn
-	c.connected.Store(true)
 	return conn, nil
 }
 

@@ -84,3 +84,43 @@ func TestReadmeConfigExample(t *testing.T) {
 		t.Errorf("the example sets no socket: %+v", o)
 	}
 }
+
+// The README's table of busd bridge flags is the command's: every row
+// names flags and variables as "busd bridge" has them, and every flag of
+// "busd bridge -h" has a row.
+func TestReadmeBridgeFlagsTable(t *testing.T) {
+	section := readmeSection(t, "Bridging hosts over NATS")
+	row := regexp.MustCompile("(?m)^\\| (`--[a-z-]+[^|]*)\\|([^|]*)\\|")
+	flagRe, varRe := regexp.MustCompile("`--([a-z-]+)"), regexp.MustCompile("`([A-Z_]+)`")
+	var help strings.Builder
+	if code := run([]string{"bridge", "-h"}, mapEnv(nil), &help, io.Discard); code != 0 {
+		t.Fatalf("bridge -h: exit %d", code)
+	}
+	known := map[string]string{"socket": socketEnv, "config": bridgeConfigEnv}
+	for k, v := range bridgeEnv {
+		known[k] = v
+	}
+	documented := map[string]bool{}
+	rows := row.FindAllStringSubmatch(section, -1)
+	if len(rows) < 15 {
+		t.Fatalf("only %d rows in the README's bridge flags table", len(rows))
+	}
+	for _, r := range rows {
+		flags, vars := flagRe.FindAllStringSubmatch(r[1], -1), varRe.FindAllStringSubmatch(r[2], -1)
+		for i, f := range flags {
+			name := f[1]
+			documented[name] = true
+			if !strings.Contains(help.String(), "  --"+name) {
+				t.Errorf("--%s is in the README but not in bridge -h", name)
+			}
+			if len(vars) == len(flags) && known[name] != vars[i][1] {
+				t.Errorf("--%s: README says %s, the bridge reads %q", name, vars[i][1], known[name])
+			}
+		}
+	}
+	for _, f := range regexp.MustCompile(`(?m)^  --([a-z-]+)`).FindAllStringSubmatch(help.String(), -1) {
+		if !documented[f[1]] {
+			t.Errorf("--%s is not in the README's bridge flags table", f[1])
+		}
+	}
+}
