@@ -116,17 +116,18 @@ func (b *Bridge) Run(ctx context.Context, ready func()) error {
 		b.natsSubs = append(b.natsSubs, sub)
 	}
 
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); b.in.run(ctx, bus) }()
-	go func() { defer wg.Done(); b.sendLoop(ctx, nc) }()
-
+	// Events exported before the sender starts wait in the outbox; nothing
+	// below can fail, so no goroutine outlives an early return.
 	var exports *client.Subscription
 	if pats := b.rules.localPatterns(); len(pats) > 0 {
 		if exports, err = bus.SubscribeRaw(b.exportEvent, pats...); err != nil {
 			return fmt.Errorf("bus subscribe: %w", err)
 		}
 	}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); b.in.run(ctx, bus) }()
+	go func() { defer wg.Done(); b.sendLoop(ctx, nc) }()
 	b.log.Info("bridge running", "host_id", b.cfg.HostID, "exports", len(b.rules.exports), "imports", len(b.rules.imports))
 	if ready != nil {
 		ready()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 	"unsafe"
 
 	"github.com/nats-io/nats.go"
@@ -17,6 +18,10 @@ import (
 // nats.go is bounded by the subscriptions' pending limits, which drop and
 // count (slow consumption) rather than grow.
 const maxImportBatch = 4 << 20
+
+// finalSendTimeout bounds the last write to the bus when the bridge
+// stops: a daemon that no longer reads must not hold the shutdown.
+const finalSendTimeout = 2 * time.Second
 
 // importer moves NATS messages onto the bus. Each import route's NATS
 // subscription calls handle on its own goroutine; they append to one
@@ -106,7 +111,9 @@ func (im *importer) run(ctx context.Context, bus *client.Client) {
 			im.room.Broadcast()
 			im.mu.Unlock()
 			spare = im.swap(spare)
-			im.send(context.Background(), bus, spare)
+			last, cancel := context.WithTimeout(context.Background(), finalSendTimeout)
+			im.send(last, bus, spare)
+			cancel()
 			return
 		}
 		spare = im.swap(spare)
