@@ -19,21 +19,22 @@ func (c *countingLoop) Execute(context.Context, gnet.Runnable) error {
 	return nil
 }
 
-// The ticker sends a loop a task each idleTick, and a retry task only for a
-// backlog the loop has not retried itself for backlogTick. While the loop
-// keeps retrying (it is busy), the ticker backs off to maxBacklogTick; once
-// a retry is due it is back to backlogTick.
-func TestTickerLeavesABusyLoopAlone(t *testing.T) {
-	srv, err := New(testConfig("/nonexistent/bus.sock"))
+// tickerHarness runs the ticker's scheduling by hand on one counting loop.
+func tickerHarness(t *testing.T, watchdog bool) (l *loop, tick func(at, wantDelay time.Duration, wantTasks int)) {
+	cfg := testConfig("/nonexistent/bus.sock")
+	if watchdog {
+		cfg.OnTick = func() {}
+	}
+	srv, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	el := &countingLoop{}
-	l := newLoop(srv, el)
+	l = newLoop(srv, el)
 	srv.loopList.Store(&[]*loop{l})
 	h := &handler{srv: srv}
 	start := time.Now()
-	tick := func(at time.Duration, wantDelay time.Duration, wantTasks int) {
+	return l, func(at, wantDelay time.Duration, wantTasks int) {
 		t.Helper()
 		// Run schedules itself once per pending inbox: let the next
 		// schedule through, as the loop would after running it.
@@ -44,29 +45,49 @@ func TestTickerLeavesABusyLoopAlone(t *testing.T) {
 			t.Fatalf("tick at %v: delay %v and %d tasks, want %v and %d", at, delay, el.tasks-before, wantDelay, wantTasks)
 		}
 	}
+}
+
+// With a watchdog the ticker sends a loop a liveness task each
+// livenessTick, and a retry task only for a backlog the loop has not
+// retried itself for backlogTick. While the loop keeps retrying (it is
+// busy), the ticker backs off to maxBacklogTick; once a retry is due it is
+// back to backlogTick.
+func TestTickerLeavesABusyLoopAlone(t *testing.T) {
+	l, tick := tickerHarness(t, true)
 	ms := time.Millisecond
-	tick(0, idleTick, 1)      // liveness, no backlog
-	tick(10*ms, 90*ms, 0)     // nothing due
-	l.backlog.has.Store(true) // a backlog appears...
-	l.backlog.lastRetry.Store(start.Add(11 * ms).UnixNano())
+	tick(0, livenessTick(), 1)           // liveness, no backlog
+	tick(10*ms, livenessTick()-10*ms, 0) // nothing due
+	l.backlog.has.Store(true)            // a backlog appears, which the loop keeps retrying itself
+	l.backlog.lastRetry.Store(time.Now().Add(time.Hour).UnixNano())
 	at := 12 * ms
 	for _, want := range []time.Duration{2 * ms, 4 * ms, 8 * ms, 16 * ms, 32 * ms, 32 * ms} {
-		// ...which the loop retries itself just before every tick.
-		l.backlog.lastRetry.Store(start.Add(at - ms/2).UnixNano())
 		tick(at, want, 0)
 		at += want
 	}
-	// at is now 106 ms: the liveness task is due, whatever the backlog.
-	l.backlog.lastRetry.Store(start.Add(at - ms/2).UnixNano())
-	tick(at, maxBacklogTick, 1)
-	nextLiveness := at + idleTick
-	at += maxBacklogTick
 	// The loop went quiet: its last retry is older than backlogTick.
+	l.backlog.lastRetry.Store(0)
 	tick(at, backlogTick, 1)
 	tick(at+backlogTick, backlogTick, 1) // and stays due while it is quiet
 	l.backlog.has.Store(false)
 	at += 2 * backlogTick
-	tick(at, nextLiveness-at, 0)
+	tick(at, livenessTick()-at, 0)
+	tick(livenessTick(), livenessTick(), 1) // the next liveness task
+}
+
+// Without a watchdog an idle daemon wakes no loop: the ticker itself
+// sleeps maxIdleTick. A loop holding unfinished frames gets a scan task
+// every scanTick until it holds none.
+func TestIdleTickerWakesNoLoop(t *testing.T) {
+	l, tick := tickerHarness(t, false)
+	tick(0, maxIdleTick, 0)
+	tick(5*time.Second, maxIdleTick, 0)
+	l.unfinished.nonEmpty.Store(true)
+	at := 6 * time.Second
+	tick(at, scanTick, 1)
+	tick(at+scanTick/2, scanTick/2, 0)
+	tick(at+scanTick, scanTick, 1)
+	l.unfinished.nonEmpty.Store(false)
+	tick(at+2*scanTick, maxIdleTick, 0)
 }
 
 // A busy loop retries its backlogged subscribers at the end of a batch, at

@@ -37,9 +37,11 @@
 // The ticker. gnet calls OnTick on a goroutine of its own. It starts the
 // accept loop (first tick), calls Config.OnTick while every loop is alive,
 // publishes heartbeats (fanOut with no loop: every subscriber is reached
-// through its queue), and gives every loop a task each idleTick, or sooner
-// for a loop whose backlog is due a retry (handler.scheduleLoopTasks). It
-// owns the handler's fields and Server.nextHeartbeat.
+// through its queue), and gives a loop a task only when one is due: a
+// liveness task each livenessTick() while a watchdog reads it, a scan of its
+// unfinished frames, a retry of its backlog (handler.scheduleLoopTasks).
+// An idle daemon with no watchdog wakes no loop at all. It owns the
+// handler's fields and Server.nextHeartbeat.
 //
 // The accept loop. The engine's own goroutine accepts on the
 // daemon's listener and registers each connection with gnet, one at a time,

@@ -22,10 +22,13 @@ type handler struct {
 	gnetDir string
 	// accepting: the accept loop runs (ticker goroutine only).
 	accepting bool
-	// nextLivenessTask is when every loop gets its next task, and
-	// backlogDelay the ticker's current delay while some loop has a
-	// backlog (ticker goroutine only; see scheduleLoopTasks).
+	// nextLivenessTask is when every loop gets its next liveness task
+	// (with a watchdog), nextScanTask when loops holding unfinished frames
+	// scan them next, and backlogDelay the ticker's current delay while
+	// some loop has a backlog (ticker goroutine only; see
+	// scheduleLoopTasks).
 	nextLivenessTask time.Time
+	nextScanTask     time.Time
 	backlogDelay     time.Duration
 }
 
@@ -173,37 +176,61 @@ func (s *Server) loopsAlive(now time.Time) bool {
 	return true
 }
 
-// scheduleLoopTasks gives the loops their ticker tasks and returns the delay
-// to the next tick. A task proves that a loop still runs (loopsAlive) and
-// retries its backlogged subscribers, since gnet tells no one when an
-// outbound buffer drains. Every loop gets one each idleTick, and a loop
-// with a backlog gets one when it has not retried that backlog itself for
-// backlogTick. A busy loop retries at the end of its batches (endBatch):
-// a ticker wakeup every backlogTick beside it cost a fast subscriber next
-// to a stuck one a measurable share of its rate (W6; bench/decisions/
-// engine.md, "Backlog retries"). While every backlog is being
-// retried that way the ticker backs off, doubling its delay up to
-// maxBacklogTick, so a loop that goes quiet leaves its backlog waiting at
-// most that long once, then retries every backlogTick.
+// scheduleLoopTasks gives the loops the tasks that are due and returns the
+// delay to the next tick. A task (loop.Run) proves that a loop still runs,
+// retries its backlogged subscribers (gnet tells no one when an outbound
+// buffer drains) and scans its unfinished frames (pending.go). Each is
+// sent only where it is needed, so that an idle daemon wakes no loop:
+//
+//   - liveness, every livenessTick(), to every loop, and only when someone
+//     reads it (Config.OnTick, the watchdog): a loop that cannot run a task
+//     withholds the ping;
+//   - a scan, every scanTick, to a loop holding unfinished frames;
+//   - a retry, to a loop with a backlog that it has not retried itself for
+//     backlogTick. A busy loop retries at the end of its batches
+//     (endBatch): a ticker wakeup every backlogTick beside it cost a fast
+//     subscriber next to a stuck one a measurable share of its rate (W6;
+//     bench/decisions/engine.md, "Backlog retries"). While every backlog
+//     is being retried that way the ticker backs off, doubling its delay
+//     up to maxBacklogTick, so a loop that goes quiet leaves its backlog
+//     waiting at most that long once, then retries every backlogTick.
+//
+// With none of these due the ticker itself sleeps maxIdleTick (less until
+// a heartbeat, OnTick), so that a frame left unfinished on an idle loop is
+// seen within that long.
 func (h *handler) scheduleLoopTasks(now time.Time) time.Duration {
-	liveness := !now.Before(h.nextLivenessTask)
+	watchdog := h.srv.cfg.OnTick != nil
+	liveness := watchdog && !now.Before(h.nextLivenessTask)
 	if liveness {
-		h.nextLivenessTask = now.Add(idleTick)
+		h.nextLivenessTask = now.Add(livenessTick())
 	}
-	backlog, stale := false, false
+	scan := !now.Before(h.nextScanTask)
+	if scan {
+		h.nextScanTask = now.Add(scanTick)
+	}
+	backlog, stale, unfinished := false, false, false
 	for _, l := range h.srv.allLoops() {
 		hasBacklog := l.backlog.has.Load()
 		retryDue := hasBacklog && now.UnixNano()-l.backlog.lastRetry.Load() >= int64(backlogTick)
+		holds := l.unfinished.nonEmpty.Load()
 		backlog = backlog || hasBacklog
 		stale = stale || retryDue
-		if liveness || retryDue {
+		unfinished = unfinished || holds
+		if liveness || retryDue || (scan && holds) {
 			l.inbox.schedule(nil)
 		}
 	}
 	switch {
 	case !backlog:
 		h.backlogDelay = 0
-		return h.nextLivenessTask.Sub(now)
+		delay := maxIdleTick
+		if watchdog {
+			delay = min(delay, h.nextLivenessTask.Sub(now))
+		}
+		if unfinished {
+			delay = min(delay, h.nextScanTask.Sub(now))
+		}
+		return delay
 	case stale || h.backlogDelay == 0:
 		h.backlogDelay = backlogTick
 	default:
@@ -212,8 +239,14 @@ func (h *handler) scheduleLoopTasks(now time.Time) time.Duration {
 	return h.backlogDelay
 }
 
+// livenessTick is how often each loop proves it runs while a watchdog
+// reads it: well within livenessTimeout (so from it: tests shorten that).
+func livenessTick() time.Duration { return livenessTimeout / 5 }
+
 const (
-	idleTick       = 100 * time.Millisecond
+	// scanTick: how often a loop holding unfinished frames scans them.
+	scanTick       = 100 * time.Millisecond
+	maxIdleTick    = time.Second
 	backlogTick    = 2 * time.Millisecond
 	maxBacklogTick = 32 * time.Millisecond
 )

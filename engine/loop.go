@@ -58,9 +58,9 @@ type loop struct {
 
 	inbox inbox
 
-	// lastRun is when the loop last ran an inbox task (Unix ns): the
-	// ticker schedules one at least every idleTick, so a loop that stops
-	// answering is visible here.
+	// lastRun is when the loop last ran an inbox task (Unix ns): with a
+	// watchdog (Config.OnTick) the ticker schedules one every
+	// livenessTick(), so a loop that stops answering is visible here.
 	lastRun atomic.Int64
 
 	counters

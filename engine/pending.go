@@ -71,11 +71,14 @@ type unfinishedList struct {
 	mu       sync.Mutex
 	conns    []*peer
 	lastScan int64 // Unix ns (loop-owned)
+	// nonEmpty: conns is not empty. The ticker reads it to send scan
+	// tasks only to loops that have something to scan.
+	nonEmpty atomic.Bool
 }
 
 // scanEvery is the shortest time between two scans of a loop's list; the
-// ticker gives each loop a task at least every idleTick.
-const scanEvery = idleTick / 2
+// ticker gives a loop holding unfinished frames a task every scanTick.
+const scanEvery = scanTick / 2
 
 // smallTail is the largest new unfinished frame left out of the budget
 // until it outlasts a read or a scan: at least a typical event frame, and
@@ -175,6 +178,7 @@ func (l *loop) listUnfinished(cl *peer) {
 	cl.limits.unfinished.listed = true
 	l.unfinished.mu.Lock()
 	l.unfinished.conns = append(l.unfinished.conns, cl)
+	l.unfinished.nonEmpty.Store(true)
 	l.unfinished.mu.Unlock()
 }
 
@@ -214,6 +218,7 @@ func (l *loop) scanUnfinished(now int64) {
 	}
 	clear(list.conns[len(kept):])
 	list.conns = kept
+	list.nonEmpty.Store(len(kept) > 0)
 	list.mu.Unlock()
 	if overBudget {
 		s.shedOverBudget(nil) // closes through gnet: no connection is "self"
