@@ -5,6 +5,7 @@
 #   bench/peers/run.sh                          # 3 s per run, every system × workload
 #   bench/peers/run.sh --duration 1s --json /tmp/peers.json
 #   bench/peers/run.sh --systems busd,redis --workloads W1w,W5-1k
+#   bench/peers/run.sh idle --duration 20s --rounds 3   # idle cost instead (cmd/peeridle)
 #
 # Arguments are passed to peertable. PEERS_MAX_TIME (default 40m; Ns, Nm or Nh)
 # bounds the whole comparison. Installs the Debian peers (redis-server, mosquitto) when
@@ -50,7 +51,13 @@ bin=$(mktemp -d "${TMPDIR:-/tmp}/busd-peers-run.XXXXXX")
 trap 'rm -rf "$bin"' EXIT
 go build -o "$bin/natsd" ./cmd/natsd
 go build -o "$bin/peertable" ./cmd/peertable
+go build -o "$bin/peeridle" ./cmd/peeridle
 (cd ../.. && go build -o "$bin/busd" ./cmd/busd && go build -o "$bin/busbench" ./cmd/busbench)
+
+if [ "${1:-}" = idle ]; then
+	shift
+	exec "$bin/peeridle" --natsd "$bin/natsd" --busd "$bin/busd" "$@"
+fi
 
 # peertable stops starting runs at --max-time; timeout is the backstop.
 to_secs() {

@@ -32,3 +32,26 @@ func TestNoSuchProcess(t *testing.T) {
 		t.Error("RSS of pid -1: no error")
 	}
 }
+
+// RunTime counts this process's CPU time in nanoseconds: it grows by
+// about the work done, and agrees with getrusage within a tick or two.
+func TestRunTime(t *testing.T) {
+	pid := os.Getpid()
+	before, err := RunTime(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	self0 := Self()
+	x := 0
+	for start := time.Now(); time.Since(start) < 50*time.Millisecond; {
+		x++
+	}
+	after, err := RunTime(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran, self := after-before, Self()-self0
+	if ran < 20*time.Millisecond || ran > self+30*time.Millisecond || ran < self-30*time.Millisecond {
+		t.Errorf("RunTime grew by %v over a 50 ms busy loop; getrusage says %v (x=%d)", ran, self, x)
+	}
+}
