@@ -75,19 +75,11 @@ func TestTickerLeavesABusyLoopAlone(t *testing.T) {
 }
 
 // Without a watchdog an idle daemon wakes no loop: the ticker itself
-// sleeps maxIdleTick. A loop holding unfinished frames gets a scan task
-// every scanTick until it holds none.
+// sleeps maxIdleTick.
 func TestIdleTickerWakesNoLoop(t *testing.T) {
-	l, tick := tickerHarness(t, false)
+	_, tick := tickerHarness(t, false)
 	tick(0, maxIdleTick, 0)
 	tick(5*time.Second, maxIdleTick, 0)
-	l.unfinished.nonEmpty.Store(true)
-	at := 6 * time.Second
-	tick(at, scanTick, 1)
-	tick(at+scanTick/2, scanTick/2, 0)
-	tick(at+scanTick, scanTick, 1)
-	l.unfinished.nonEmpty.Store(false)
-	tick(at+2*scanTick, maxIdleTick, 0)
 }
 
 // A busy loop retries its backlogged subscribers at the end of a batch, at

@@ -38,9 +38,10 @@
 // accept loop (first tick), calls Config.OnTick while every loop is alive,
 // publishes heartbeats (fanOut with no loop: every subscriber is reached
 // through its queue), and gives a loop a task only when one is due: a
-// liveness task each livenessTick() while a watchdog reads it, a scan of its
-// unfinished frames, a retry of its backlog (handler.scheduleLoopTasks).
-// An idle daemon with no watchdog wakes no loop at all. It owns the
+// liveness task each livenessTick() while a watchdog reads it, a retry of
+// its backlog (handler.scheduleLoopTasks); a loop holding unfinished frames
+// has its own timer for their scans (pending.go). An idle daemon with no
+// watchdog wakes no loop at all. It owns the
 // handler's fields and Server.nextHeartbeat.
 //
 // The accept loop. The engine's own goroutine accepts on the

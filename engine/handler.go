@@ -23,12 +23,10 @@ type handler struct {
 	// accepting: the accept loop runs (ticker goroutine only).
 	accepting bool
 	// nextLivenessTask is when every loop gets its next liveness task
-	// (with a watchdog), nextScanTask when loops holding unfinished frames
-	// scan them next, and backlogDelay the ticker's current delay while
+	// (with a watchdog), and backlogDelay the ticker's current delay while
 	// some loop has a backlog (ticker goroutine only; see
 	// scheduleLoopTasks).
 	nextLivenessTask time.Time
-	nextScanTask     time.Time
 	backlogDelay     time.Duration
 }
 
@@ -177,15 +175,15 @@ func (s *Server) loopsAlive(now time.Time) bool {
 }
 
 // scheduleLoopTasks gives the loops the tasks that are due and returns the
-// delay to the next tick. A task (loop.Run) proves that a loop still runs,
-// retries its backlogged subscribers (gnet tells no one when an outbound
-// buffer drains) and scans its unfinished frames (pending.go). Each is
-// sent only where it is needed, so that an idle daemon wakes no loop:
+// delay to the next tick. A task (loop.Run) proves that a loop still runs
+// and retries its backlogged subscribers (gnet tells no one when an
+// outbound buffer drains); scans of unfinished frames come on each loop's
+// own timer (pending.go). Each is sent only where it is needed, so that an
+// idle daemon wakes no loop:
 //
 //   - liveness, every livenessTick(), to every loop, and only when someone
 //     reads it (Config.OnTick, the watchdog): a loop that cannot run a task
 //     withholds the ping;
-//   - a scan, every scanTick, to a loop holding unfinished frames;
 //   - a retry, to a loop with a backlog that it has not retried itself for
 //     backlogTick. A busy loop retries at the end of its batches
 //     (endBatch): a ticker wakeup every backlogTick beside it cost a fast
@@ -196,41 +194,30 @@ func (s *Server) loopsAlive(now time.Time) bool {
 //     waiting at most that long once, then retries every backlogTick.
 //
 // With none of these due the ticker itself sleeps maxIdleTick (less until
-// a heartbeat, OnTick), so that a frame left unfinished on an idle loop is
-// seen within that long.
+// a heartbeat, OnTick).
 func (h *handler) scheduleLoopTasks(now time.Time) time.Duration {
 	watchdog := h.srv.cfg.OnTick != nil
 	liveness := watchdog && !now.Before(h.nextLivenessTask)
 	if liveness {
 		h.nextLivenessTask = now.Add(livenessTick())
 	}
-	scan := !now.Before(h.nextScanTask)
-	if scan {
-		h.nextScanTask = now.Add(scanTick)
-	}
-	backlog, stale, unfinished := false, false, false
+	backlog, stale := false, false
 	for _, l := range h.srv.allLoops() {
 		hasBacklog := l.backlog.has.Load()
 		retryDue := hasBacklog && now.UnixNano()-l.backlog.lastRetry.Load() >= int64(backlogTick)
-		holds := l.unfinished.nonEmpty.Load()
 		backlog = backlog || hasBacklog
 		stale = stale || retryDue
-		unfinished = unfinished || holds
-		if liveness || retryDue || (scan && holds) {
+		if liveness || retryDue {
 			l.inbox.schedule(nil)
 		}
 	}
 	switch {
 	case !backlog:
 		h.backlogDelay = 0
-		delay := maxIdleTick
 		if watchdog {
-			delay = min(delay, h.nextLivenessTask.Sub(now))
+			return min(maxIdleTick, h.nextLivenessTask.Sub(now))
 		}
-		if unfinished {
-			delay = min(delay, h.nextScanTask.Sub(now))
-		}
-		return delay
+		return maxIdleTick
 	case stale || h.backlogDelay == 0:
 		h.backlogDelay = backlogTick
 	default:
@@ -244,9 +231,9 @@ func (h *handler) scheduleLoopTasks(now time.Time) time.Duration {
 func livenessTick() time.Duration { return livenessTimeout / 5 }
 
 const (
-	// scanTick: how often a loop holding unfinished frames scans them.
-	scanTick       = 100 * time.Millisecond
-	maxIdleTick    = time.Second
+	// maxIdleTick bounds the ticker's sleep when nothing is due (memory
+	// release after a burst, maybeRelease, waits at most this long).
+	maxIdleTick    = 10 * time.Second
 	backlogTick    = 2 * time.Millisecond
 	maxBacklogTick = 32 * time.Millisecond
 )

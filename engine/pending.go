@@ -71,14 +71,20 @@ type unfinishedList struct {
 	mu       sync.Mutex
 	conns    []*peer
 	lastScan int64 // Unix ns (loop-owned)
-	// nonEmpty: conns is not empty. The ticker reads it to send scan
-	// tasks only to loops that have something to scan.
-	nonEmpty atomic.Bool
+	// timer brings the loop a scan task scanTick after it first holds an
+	// unfinished frame, and again after every scan that leaves some: a
+	// loop with nothing unfinished is never woken to scan (loop-owned;
+	// made on first use).
+	timer *time.Timer
 }
 
-// scanEvery is the shortest time between two scans of a loop's list; the
-// ticker gives a loop holding unfinished frames a task every scanTick.
-const scanEvery = scanTick / 2
+// scanTick is how often a loop holding unfinished frames scans them (its
+// own timer brings the task: unfinishedList.timer); scanEvery is the
+// shortest time between two scans, which other tasks may also bring.
+const (
+	scanTick  = 100 * time.Millisecond
+	scanEvery = scanTick / 2
+)
 
 // smallTail is the largest new unfinished frame left out of the budget
 // until it outlasts a read or a scan: at least a typical event frame, and
@@ -177,12 +183,26 @@ func (s *Server) countUnfinishedLater(cl *peer) (over bool) {
 func (l *loop) listUnfinished(cl *peer) {
 	cl.limits.unfinished.listed = true
 	l.unfinished.mu.Lock()
+	first := len(l.unfinished.conns) == 0
 	l.unfinished.conns = append(l.unfinished.conns, cl)
-	l.unfinished.nonEmpty.Store(true)
 	l.unfinished.mu.Unlock()
+	if first {
+		l.armScan()
+	}
 }
 
-// scanUnfinished runs on the ticker's task (loop.Run), at most every
+// armScan makes sure a scan task reaches the loop scanTick from now. Loop
+// goroutine only.
+func (l *loop) armScan() {
+	u := &l.unfinished
+	if u.timer == nil {
+		u.timer = time.AfterFunc(scanTick, func() { l.inbox.schedule(nil) })
+		return
+	}
+	u.timer.Reset(scanTick)
+}
+
+// scanUnfinished runs on the loop's tasks (loop.Run), at most every
 // scanEvery: it stamps the frames that began since the last scan and
 // counts them in the budget, closes the connections whose frame has waited
 // FrameTimeout, and drops from the list the connections that hold no
@@ -218,8 +238,10 @@ func (l *loop) scanUnfinished(now int64) {
 	}
 	clear(list.conns[len(kept):])
 	list.conns = kept
-	list.nonEmpty.Store(len(kept) > 0)
 	list.mu.Unlock()
+	if len(kept) > 0 {
+		l.armScan()
+	}
 	if overBudget {
 		s.shedOverBudget(nil) // closes through gnet: no connection is "self"
 	}
