@@ -95,3 +95,7 @@ func moduleName(gomod string) (string, error) {
 // BusdBinary is ./cmd/busd built once per process (as Busd builds it), for
 // benchmarks that run its other commands, such as busd bridge.
 func BusdBinary() (string, error) { return buildCommand("./cmd/busd") }
+
+// BuildCommand is a package of module busd (e.g. "./bench/gnetfloor")
+// built once per process, as Busd builds ./cmd/busd.
+func BuildCommand(pkg string) (string, error) { return buildCommand(pkg) }

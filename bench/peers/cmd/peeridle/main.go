@@ -3,7 +3,8 @@
 // time) and its wakeups per second, with 0, 20 and 200 idle subscribers,
 // each server fresh per run, rounds interleaved (system order rotating),
 // medians printed as one markdown table. busd runs with its heartbeat at
-// the default (10 s), as deployed.
+// the default (10 s), as deployed. gnet-floor is the smallest gnet server
+// (bench/gnetfloor): the part of busd's idle cost that comes with gnet.
 //
 //	peeridle [--systems busd,redis,nats] [--subs 0,20,200] [--duration 20s] [--rounds 3] [--json out.jsonl]
 package main
@@ -32,7 +33,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("peeridle", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		systems  = fs.String("systems", "busd,redis,nats", "comma-separated systems (busd first: the ratios are busd ÷ peer)")
+		systems  = fs.String("systems", "busd,redis,nats,gnet-floor", "comma-separated systems (busd first: the ratios are busd ÷ peer)")
 		subsList = fs.String("subs", "0,20,200", "comma-separated numbers of idle subscribers")
 		duration = fs.Duration("duration", 20*time.Second, "measurement time of each run")
 		rounds   = fs.Int("rounds", 3, "interleaved rounds")
@@ -101,8 +102,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 // (the load generator's busd turns it off to keep measurements clean of
 // it; idle, the heartbeat is part of the cost).
 func system(name string, o peers.Options) (load.System, error) {
-	if name == "busd" {
+	switch name {
+	case "busd":
 		return &load.Busd{Binary: o.BusdBinary, Args: []string{"--heartbeat", "10s"}}, nil
+	case peers.GnetFloorName:
+		return &peers.GnetFloor{}, nil
 	}
 	return peers.NewSystem(name, o)
 }
