@@ -8,7 +8,8 @@ import (
 // backlog lists a loop's outboxes whose events outlived a full outbound
 // buffer. gnet tells no one when an outbound buffer drains, so the loop
 // retries them: a busy loop at the end of its batches (retryBacklogIfDue),
-// a quiet one when the ticker sends it a task (handler.scheduleLoopTasks).
+// a quiet one when its timer (armed while the list is not empty) or the
+// ticker (handler.scheduleLoopTasks) sends it a task.
 //
 // list and spare belong to the loop's goroutine; has and lastRetry are
 // read by the ticker.
@@ -19,10 +20,17 @@ type backlog struct {
 	has atomic.Bool
 	// lastRetry is when the loop last retried the list (Unix ns).
 	lastRetry atomic.Int64
+	// timer brings a retry backlogTick after the list fills or after a
+	// retry that leaves it full; every retry pushes it back, so a busy
+	// loop retrying at the end of its batches is never woken for it.
+	timer wakeTimer
 }
 
 // addBacklog lists o, which has just become backlogged, for a retry.
 func (l *loop) addBacklog(o *outbox) {
+	if len(l.backlog.list) == 0 {
+		l.backlog.timer.arm(l, backlogTick)
+	}
 	l.backlog.list = append(l.backlog.list, o)
 	l.backlog.has.Store(true)
 }
@@ -56,4 +64,7 @@ func (l *loop) retryBacklog(now int64) {
 	}
 	b.spare = pending[:0]
 	b.has.Store(len(b.list) > 0)
+	if len(b.list) > 0 {
+		b.timer.arm(l, backlogTick)
+	}
 }

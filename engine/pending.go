@@ -73,9 +73,8 @@ type unfinishedList struct {
 	lastScan int64 // Unix ns (loop-owned)
 	// timer brings the loop a scan task scanTick after it first holds an
 	// unfinished frame, and again after every scan that leaves some: a
-	// loop with nothing unfinished is never woken to scan (loop-owned;
-	// made on first use).
-	timer *time.Timer
+	// loop with nothing unfinished is never woken to scan.
+	timer wakeTimer
 }
 
 // scanTick is how often a loop holding unfinished frames scans them (its
@@ -193,14 +192,7 @@ func (l *loop) listUnfinished(cl *peer) {
 
 // armScan makes sure a scan task reaches the loop scanTick from now. Loop
 // goroutine only.
-func (l *loop) armScan() {
-	u := &l.unfinished
-	if u.timer == nil {
-		u.timer = time.AfterFunc(scanTick, func() { l.inbox.schedule(nil) })
-		return
-	}
-	u.timer.Reset(scanTick)
-}
+func (l *loop) armScan() { l.unfinished.timer.arm(l, scanTick) }
 
 // scanUnfinished runs on the loop's tasks (loop.Run), at most every
 // scanEvery: it stamps the frames that began since the last scan and
