@@ -129,10 +129,7 @@ func TestPublishBatchNotConnected(t *testing.T) {
 	d.stop()
 	var b Batch
 	_ = b.Add([]byte("a"), nil)
-	deadline := time.Now().Add(5 * time.Second)
-	for c.Connected() && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitFor(t, "the client to notice", func() bool { return !c.Connected() })
 	if err := c.PublishBatch(context.Background(), &b); !errors.Is(err, ErrNotConnected) {
 		t.Errorf("PublishBatch while disconnected = %v, want ErrNotConnected", err)
 	}
