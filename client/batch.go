@@ -59,21 +59,5 @@ func (c *Client) PublishBatch(ctx context.Context, b *Batch) error {
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	conn := c.conn
-	if conn == nil {
-		if c.isClosed() {
-			return ErrClosed
-		}
-		return ErrNotConnected
-	}
-	if err := writeCtx(ctx, conn, b.buf); err != nil {
-		// A partial frame would corrupt the stream: drop the connection;
-		// the reader notices and reconnects.
-		conn.Close()
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return fmt.Errorf("busd: publish batch of %d: %w", b.n, ctxErr)
-		}
-		return fmt.Errorf("busd: publish batch of %d: %w", b.n, err)
-	}
-	return nil
+	return c.writeLocked(ctx, b.buf, func() string { return fmt.Sprintf("publish batch of %d", b.n) })
 }

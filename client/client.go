@@ -400,6 +400,20 @@ func (c *Client) publish(ctx context.Context, topic string, body []byte) error {
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	c.wbuf = codec.AppendFrame(c.wbuf[:0], codec.VerbPUB, topic, body)
+	err := c.writeLocked(ctx, c.wbuf, func() string { return "publish " + topic })
+	if cap(c.wbuf) > readBufSize {
+		c.wbuf = nil // do not keep a large event's buffer
+	}
+	return err
+}
+
+// writeLocked writes frames with one write, wmu held: ErrNotConnected at
+// once while disconnected (ErrClosed once closed), and ctx honoured while
+// writing. A failed write drops the connection, since a partial frame
+// would corrupt the stream (the reader notices and reconnects); its error
+// is named by what, called only then.
+func (c *Client) writeLocked(ctx context.Context, frames []byte, what func() string) error {
 	conn := c.conn
 	if conn == nil {
 		if c.isClosed() {
@@ -407,19 +421,12 @@ func (c *Client) publish(ctx context.Context, topic string, body []byte) error {
 		}
 		return ErrNotConnected
 	}
-	c.wbuf = codec.AppendFrame(c.wbuf[:0], codec.VerbPUB, topic, body)
-	err := writeCtx(ctx, conn, c.wbuf)
-	if cap(c.wbuf) > readBufSize {
-		c.wbuf = nil // do not keep a large event's buffer
-	}
-	if err != nil {
-		// A partial frame would corrupt the stream: drop the connection;
-		// the reader notices and reconnects.
+	if err := writeCtx(ctx, conn, frames); err != nil {
 		conn.Close()
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return fmt.Errorf("busd: publish %s: %w", topic, ctxErr)
+			return fmt.Errorf("busd: %s: %w", what(), ctxErr)
 		}
-		return fmt.Errorf("busd: publish %s: %w", topic, err)
+		return fmt.Errorf("busd: %s: %w", what(), err)
 	}
 	return nil
 }

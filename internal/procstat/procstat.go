@@ -83,6 +83,21 @@ func Writes(pid int) (uint64, error) {
 // Wakeups is the voluntary context switches of a process's threads
 // (those alive now: Go keeps its threads).
 func Wakeups(pid int) (uint64, error) {
+	return sumTasks(pid, "status", func(b []byte) (uint64, bool, error) {
+		for line := range bytes.SplitSeq(b, []byte{'\n'}) {
+			if rest, ok := bytes.CutPrefix(line, []byte("voluntary_ctxt_switches:")); ok {
+				n, err := strconv.ParseUint(string(bytes.TrimSpace(rest)), 10, 64)
+				return n, true, err
+			}
+		}
+		return 0, false, nil
+	})
+}
+
+// sumTasks adds up, over a process's threads (/proc/<pid>/task/*), the
+// number parse reads from each thread's file name; a thread that ended
+// meanwhile is left out.
+func sumTasks(pid int, name string, parse func([]byte) (n uint64, found bool, err error)) (uint64, error) {
 	dir := "/proc/" + strconv.Itoa(pid) + "/task"
 	tasks, err := os.ReadDir(dir)
 	if err != nil {
@@ -90,18 +105,16 @@ func Wakeups(pid int) (uint64, error) {
 	}
 	var sum uint64
 	for _, t := range tasks {
-		b, err := os.ReadFile(dir + "/" + t.Name() + "/status")
+		b, err := os.ReadFile(dir + "/" + t.Name() + "/" + name)
 		if err != nil {
 			continue // the thread ended since
 		}
-		for line := range bytes.SplitSeq(b, []byte{'\n'}) {
-			if rest, ok := bytes.CutPrefix(line, []byte("voluntary_ctxt_switches:")); ok {
-				n, err := strconv.ParseUint(string(bytes.TrimSpace(rest)), 10, 64)
-				if err != nil {
-					return 0, fmt.Errorf("%s/%s/status: %w", dir, t.Name(), err)
-				}
-				sum += n
-			}
+		n, found, err := parse(b)
+		if err != nil {
+			return 0, fmt.Errorf("%s/%s/%s: %w", dir, t.Name(), name, err)
+		}
+		if found {
+			sum += n
 		}
 	}
 	return sum, nil
