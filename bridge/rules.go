@@ -3,7 +3,6 @@ package bridge
 import (
 	"fmt"
 	"io"
-	"strings"
 )
 
 // rules is a checked rule set, split by direction, in the order given:
@@ -80,11 +79,4 @@ func (rs *rules) describe(w io.Writer) {
 	if len(rs.imports) == 0 {
 		fmt.Fprintln(w, "(nothing is imported)")
 	}
-}
-
-// ParseRuleSpec reads one rule as written on the command line or in an
-// environment variable: PATTERN, with the direction given by the flag.
-// Whitespace around it is trimmed.
-func ParseRuleSpec(spec string, dir Direction, localPrefix, remotePrefix string) Rule {
-	return Rule{Pattern: strings.TrimSpace(spec), Direction: dir, LocalPrefix: localPrefix, RemotePrefix: remotePrefix}
 }
