@@ -103,6 +103,19 @@ func (e *bridgeEnv) accounted() uint64 {
 	return st.Imported + d.Loop + d.Hops + d.TooLarge + d.InvalidTopic + d.InvalidBody + d.BusUnavailable + d.SlowConsumer
 }
 
+// The fuzzing engine kills a worker whose call runs for 10 s ("deadlocked!",
+// with the reason lost), so every wait of one call stays well under that:
+// a failure is then reported with its message.
+const (
+	sentinelWait = 4 * time.Second
+	accountWait  = 4 * time.Second
+)
+
+// maxSubject bounds the fuzzed subject: NATS closes a connection whose
+// control line (the subject and the sizes) passes 4096 bytes, so longer
+// subjects never reach the bridge, and the publisher would be cut off.
+const maxSubject = 2048 // after cleanSubject, which may add a few bytes to a cut subject
+
 // sentinel publishes a valid message and waits for it on the bus, after
 // every event before it.
 func (e *bridgeEnv) sentinel(tb testing.TB) []client.Event {
@@ -111,7 +124,7 @@ func (e *bridgeEnv) sentinel(tb testing.TB) []client.Event {
 		tb.Fatal(err)
 	}
 	var before []client.Event
-	timeout := time.After(10 * time.Second)
+	timeout := time.After(sentinelWait)
 	for {
 		select {
 		case ev := <-e.sub.C():
@@ -120,7 +133,8 @@ func (e *bridgeEnv) sentinel(tb testing.TB) []client.Event {
 			}
 			before = append(before, ev)
 		case <-timeout:
-			tb.Fatalf("the sentinel did not cross (got %d events first)", len(before))
+			tb.Fatalf("the sentinel did not cross in %v (got %d events first; publisher %v, last error %v)",
+				sentinelWait, len(before), e.nc.Status(), e.nc.LastError())
 		}
 	}
 }
@@ -178,6 +192,11 @@ func FuzzBridgeImport(f *testing.F) {
 			body = body[:1<<20+16] // NATS's own payload limit is 1 MiB
 		}
 		subject := cleanSubject("fz.x" + suffix)
+		if len(subject) > maxSubject {
+			// Cleaning can triple a subject (an invalid byte becomes
+			// U+FFFD); a cut can leave a broken rune or an empty token.
+			subject = cleanSubject(subject[:maxSubject])
+		}
 		var hdr nats.Header
 		if origin != "" || hops != "" {
 			hdr = nats.Header{}
@@ -198,7 +217,7 @@ func FuzzBridgeImport(f *testing.F) {
 		got := env.sentinel(t)
 		// The bridge counts an import once its write to the daemon has
 		// returned, which may be after the subscriber has the event.
-		deadline := time.Now().Add(5 * time.Second)
+		deadline := time.Now().Add(accountWait)
 		for env.accounted()-before < 2 && time.Now().Before(deadline) {
 			time.Sleep(100 * time.Microsecond)
 		}
