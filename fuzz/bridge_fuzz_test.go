@@ -103,12 +103,10 @@ func (e *bridgeEnv) accounted() uint64 {
 	return st.Imported + d.Loop + d.Hops + d.TooLarge + d.InvalidTopic + d.InvalidBody + d.BusUnavailable + d.SlowConsumer
 }
 
-// The fuzzing engine kills a worker whose call runs for 10 s ("deadlocked!",
-// with the reason lost), so every wait of one call stays well under that:
-// a failure is then reported with its message.
+// The two waits of one call share callBudget.
 const (
-	sentinelWait = 4 * time.Second
-	accountWait  = 4 * time.Second
+	sentinelWait = callBudget / 2
+	accountWait  = callBudget / 2
 )
 
 // maxSubject bounds the fuzzed subject: NATS closes a connection whose

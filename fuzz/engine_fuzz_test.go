@@ -167,6 +167,8 @@ func FuzzEngine(f *testing.F) {
 		}
 	})
 	f.Fuzz(func(t *testing.T, stream []byte, cut uint16) {
+		// Every wait of this call ends by its deadline.
+		callDeadline := time.Now().Add(callBudget)
 		d, err := engineDaemon()
 		if err != nil {
 			t.Fatalf("daemon: %v", err)
@@ -186,7 +188,7 @@ func FuzzEngine(f *testing.F) {
 		if err != nil {
 			t.Fatalf("dial: %v", err)
 		}
-		conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		conn.SetWriteDeadline(callDeadline)
 		// The daemon may close the connection at the first hostile byte: a
 		// failed write is expected, and ends the input's stream.
 		if _, err := conn.Write(stream[:c]); err == nil && c < len(stream) {
@@ -199,7 +201,7 @@ func FuzzEngine(f *testing.F) {
 				t.Fatalf("healthy publisher: %v", err)
 			}
 		}
-		d.sub.SetReadDeadline(time.Now().Add(10 * time.Second))
+		d.sub.SetReadDeadline(callDeadline)
 		for _, phase := range []string{"before", "after"} {
 			for i := range healthy {
 				want := fmt.Sprintf("%s.%s.%d", d.topic, phase, d.seq+i)
@@ -221,7 +223,6 @@ func FuzzEngine(f *testing.F) {
 		}
 
 		// Back to the baseline once the input's connection is gone.
-		deadline := time.Now().Add(10 * time.Second)
 		for {
 			st := d.srv.Stats()
 			live := codec.LiveMessages()
@@ -229,7 +230,7 @@ func FuzzEngine(f *testing.F) {
 			if st.Connections == d.baseConns && live == 0 && g <= d.baseGoroutines+4 {
 				break
 			}
-			if time.Now().After(deadline) {
+			if time.Now().After(callDeadline) {
 				t.Fatalf("after the input's connection closed: connections %d (baseline %d), live messages %d, goroutines %d (baseline %d)",
 					st.Connections, d.baseConns, live, g, d.baseGoroutines)
 			}

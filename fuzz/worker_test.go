@@ -6,7 +6,14 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"testing"
+	"time"
 )
+
+// callBudget bounds the waits of one call of a fuzz function. The fuzzing
+// engine kills a worker whose call runs for 10 s ("deadlocked!", with the
+// reason lost); a call that gives up within the budget reports its own
+// message instead.
+const callBudget = 8 * time.Second
 
 // A fuzzing worker's standard error goes nowhere: when a worker dies (a
 // panic in a goroutine the fuzz function did not start, a fatal runtime
