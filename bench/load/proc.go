@@ -7,9 +7,11 @@ import (
 )
 
 // procCPU and procRSS read another process's CPU time and RSS (the
-// daemon's).
+// daemon's). CPU time is the kernel's per-thread run time in ns: at a
+// fixed 1000 events/s a 3 s run costs a server some 150 ms, which the
+// 10 ms ticks of /proc/<pid>/stat would read to ±7 %.
 var (
-	procCPU = procstat.CPU
+	procCPU = procstat.RunTime
 	procRSS = procstat.RSS
 )
 

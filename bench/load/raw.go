@@ -24,10 +24,13 @@ import (
 // never drops: a slow subscriber stalls it. Raw publishers therefore write
 // ready-made EVT frames, which the subscribers parse as usual.
 type Raw struct {
-	// Binary is an executable whose first argument "relay" runs RelayMain
-	// (busbench does; a test binary can, from its TestMain); empty: build
-	// ./cmd/busbench once per process.
+	// Binary is an executable whose first argument "relay" runs a relay
+	// that speaks this protocol: RelayMain (busbench does; a test binary
+	// can, from its TestMain), or the one on gnet (bench/gnetfloor);
+	// empty: build ./cmd/busbench once per process.
 	Binary string
+	// Label names the system in results (default: raw).
+	Label string
 
 	srv *server
 }
@@ -36,7 +39,12 @@ type Raw struct {
 // is registered.
 const rawProbe = "_busbench.ready"
 
-func (r *Raw) Name() string { return "raw" }
+func (r *Raw) Name() string {
+	if r.Label != "" {
+		return r.Label
+	}
+	return "raw"
+}
 
 // Supports refuses workloads that need patterns or queues.
 func (r *Raw) Supports(w Workload) error {

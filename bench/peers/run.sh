@@ -52,7 +52,8 @@ trap 'rm -rf "$bin"' EXIT
 go build -o "$bin/natsd" ./cmd/natsd
 go build -o "$bin/peertable" ./cmd/peertable
 go build -o "$bin/peeridle" ./cmd/peeridle
-(cd ../.. && go build -o "$bin/busd" ./cmd/busd && go build -o "$bin/busbench" ./cmd/busbench)
+(cd ../.. && go build -o "$bin/busd" ./cmd/busd && go build -o "$bin/busbench" ./cmd/busbench &&
+	go build -o "$bin/gnetfloor" ./bench/gnetfloor)
 
 if [ "${1:-}" = idle ]; then
 	shift
@@ -69,4 +70,4 @@ to_secs() {
 	esac
 }
 timeout --signal=INT --kill-after=30s "$(($(to_secs "$max_time") + 120))" \
-	"$bin/peertable" --max-time "$max_time" --natsd "$bin/natsd" --busd "$bin/busd" --busbench "$bin/busbench" "$@"
+	"$bin/peertable" --max-time "$max_time" --natsd "$bin/natsd" --busd "$bin/busd" --busbench "$bin/busbench" --gnetfloor "$bin/gnetfloor" "$@"

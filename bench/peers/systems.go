@@ -10,8 +10,12 @@ import (
 
 // SystemNames are the systems a comparison runs, in report order: busd,
 // busd with JSON validation off (the trusted-host setting), the raw relay
-// (the ceiling: copies bytes, no patterns, no queues), and the peers.
-var SystemNames = []string{"busd", NoValidate, "raw", "nats", "redis", "mosquitto"}
+// (the ceiling: copies bytes, no patterns, no queues), the same relay on
+// gnet (the floor under busd's cost per event), and the peers.
+var SystemNames = []string{"busd", NoValidate, "raw", GnetRaw, "nats", "redis", "mosquitto"}
+
+// GnetRaw is the raw relay on one gnet event loop (bench/gnetfloor relay).
+const GnetRaw = "gnet-raw"
 
 // NoValidate is busd run with --validate-json=false.
 const NoValidate = "busd-novalidate"
@@ -19,8 +23,9 @@ const NoValidate = "busd-novalidate"
 // Options configure NewSystem.
 type Options struct {
 	// BusdBinary and NATSD are executables to use instead of building
-	// ./cmd/busd (and ./cmd/busbench for raw) and this module's cmd/natsd.
-	BusdBinary, BusbenchBinary, NATSD string
+	// ./cmd/busd (and ./cmd/busbench for raw, ./bench/gnetfloor for
+	// gnet-raw) and this module's cmd/natsd.
+	BusdBinary, BusbenchBinary, GnetFloorBinary, NATSD string
 }
 
 // NewSystem returns the named system.
@@ -32,6 +37,15 @@ func NewSystem(name string, o Options) (load.System, error) {
 		return &load.Busd{Binary: o.BusdBinary, Args: []string{"--validate-json=false"}, Label: NoValidate}, nil
 	case "raw":
 		return &load.Raw{Binary: o.BusbenchBinary}, nil
+	case GnetRaw:
+		bin := o.GnetFloorBinary
+		if bin == "" {
+			var err error
+			if bin, err = load.BuildCommand("./bench/gnetfloor"); err != nil {
+				return nil, err
+			}
+		}
+		return &load.Raw{Binary: bin, Label: GnetRaw}, nil
 	case "nats":
 		return &NATS{Bin: o.NATSD}, nil
 	case "redis":

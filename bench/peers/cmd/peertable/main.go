@@ -63,6 +63,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		maxTime   = fs.Duration("max-time", 40*time.Minute, "bound on the whole comparison; runs not started by then are skipped")
 		busdBin   = fs.String("busd", "", "busd `binary` (default: build ./cmd/busd)")
 		busbench  = fs.String("busbench", "", "busbench `binary` for the raw relay (default: build ./cmd/busbench)")
+		gnetfloor = fs.String("gnetfloor", "", "gnetfloor `binary` for the raw relay on gnet (default: build ./bench/gnetfloor)")
 		natsd     = fs.String("natsd", "", "natsd `binary` (default: $BUSD_NATSD, else build cmd/natsd)")
 		quiet     = fs.Bool("quiet", false, "no progress lines on stderr")
 		count     = fs.Int("count", 1, "rounds: each runs every workload on every system once; the table shows each figure's median")
@@ -99,7 +100,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	opts := peers.Options{BusdBinary: *busdBin, BusbenchBinary: *busbench, NATSD: *natsd}
+	opts := peers.Options{BusdBinary: *busdBin, BusbenchBinary: *busbench, GnetFloorBinary: *gnetfloor, NATSD: *natsd}
 	var syss []load.System
 	for _, name := range strings.Split(*systems, ",") {
 		s, err := peers.NewSystem(strings.TrimSpace(name), opts)
