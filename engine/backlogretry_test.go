@@ -20,10 +20,11 @@ func (c *countingLoop) Execute(context.Context, gnet.Runnable) error {
 }
 
 // tickerHarness runs the ticker's scheduling by hand on one counting loop.
-func tickerHarness(t *testing.T, watchdog bool) (l *loop, tick func(at, wantDelay time.Duration, wantTasks int)) {
+func tickerHarness(t *testing.T, watchdog bool, tickEvery time.Duration) (l *loop, tick func(at, wantDelay time.Duration, wantTasks int)) {
 	cfg := testConfig("/nonexistent/bus.sock")
 	if watchdog {
 		cfg.OnTick = func() {}
+		cfg.OnTickEvery = tickEvery
 	}
 	srv, err := New(cfg)
 	if err != nil {
@@ -53,7 +54,8 @@ func tickerHarness(t *testing.T, watchdog bool) (l *loop, tick func(at, wantDela
 // busy), the ticker backs off to maxBacklogTick; once a retry is due it is
 // back to backlogTick.
 func TestTickerLeavesABusyLoopAlone(t *testing.T) {
-	l, tick := tickerHarness(t, true)
+	l, tick := tickerHarness(t, true, 0)
+	livenessTick := l.srv.livenessTick
 	ms := time.Millisecond
 	tick(0, livenessTick(), 1)           // liveness, no backlog
 	tick(10*ms, livenessTick()-10*ms, 0) // nothing due
@@ -77,9 +79,28 @@ func TestTickerLeavesABusyLoopAlone(t *testing.T) {
 // Without a watchdog an idle daemon wakes no loop: the ticker itself
 // sleeps maxIdleTick.
 func TestIdleTickerWakesNoLoop(t *testing.T) {
-	_, tick := tickerHarness(t, false)
+	_, tick := tickerHarness(t, false, 0)
 	tick(0, maxIdleTick, 0)
 	tick(5*time.Second, maxIdleTick, 0)
+}
+
+// With the watchdog's period set, an idle loop gets one liveness task per
+// period, and counts as stuck only after three periods without running one.
+func TestLivenessFollowsTheWatchdogPeriod(t *testing.T) {
+	every := 5 * time.Second
+	l, tick := tickerHarness(t, true, every)
+	tick(0, every, 1)
+	tick(time.Second, every-time.Second, 0)
+	tick(every, every, 1)
+	now := time.Now()
+	l.lastRun.Store(now.Add(-3*every + time.Second).UnixNano())
+	if !l.srv.loopsAlive(now) {
+		t.Fatal("a loop that ran a task under three periods ago counts as stuck")
+	}
+	l.lastRun.Store(now.Add(-3 * every).UnixNano())
+	if l.srv.loopsAlive(now) {
+		t.Fatal("a loop that ran no task for three periods counts as alive")
+	}
 }
 
 // A busy loop retries its backlogged subscribers at the end of a batch, at

@@ -59,12 +59,16 @@ type Config struct {
 	ReleaseAfterBytes int
 	// Logger receives the engine's and gnet's logs.
 	Logger *slog.Logger
-	// OnTick, if set, runs on ticks of the engine's ticker (at least every
-	// 100ms) while every event loop is alive: each loop must have run a
-	// task the ticker gave it within the last 5 seconds. A stuck loop
-	// stops the calls, which makes this the place for a systemd watchdog
-	// ping.
+	// OnTick, if set, runs on the engine's ticker at least every
+	// OnTickEvery while every event loop is alive: each loop gets a task
+	// every OnTickEvery and must have run one within the last
+	// max(5 s, 3 × OnTickEvery). A stuck loop stops the calls, which makes
+	// this the place for a systemd watchdog ping.
 	OnTick func()
+	// OnTickEvery is how often OnTick must run (0: every second). Each
+	// period wakes every idle loop once: the longest period the watchdog
+	// allows keeps an idle daemon idle.
+	OnTickEvery time.Duration
 }
 
 // DefaultConfig is the configuration busd runs with when nothing is set.
@@ -133,6 +137,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("max connections %d: must be at least %d", c.MaxConns, MinMaxConns)
 	case c.Heartbeat < 0:
 		return fmt.Errorf("heartbeat %v: must not be negative", c.Heartbeat)
+	case c.OnTickEvery < 0:
+		return fmt.Errorf("tick period %v: must not be negative", c.OnTickEvery)
 	case c.Logger == nil:
 		return errors.New("logger is nil")
 	}

@@ -165,8 +165,9 @@ func (h *handler) OnTick() (time.Duration, gnet.Action) {
 
 // loopsAlive reports whether every event loop answered the ticker lately.
 func (s *Server) loopsAlive(now time.Time) bool {
+	timeout := max(livenessTimeout, 3*s.livenessTick())
 	for _, l := range s.allLoops() {
-		if !l.alive(now) {
+		if !l.alive(now, timeout) {
 			s.cfg.Logger.Error("event loop stuck: withholding the watchdog ping", "since", time.Unix(0, l.lastRun.Load()))
 			return false
 		}
@@ -183,7 +184,10 @@ func (s *Server) loopsAlive(now time.Time) bool {
 //
 //   - liveness, every livenessTick(), to every loop, and only when someone
 //     reads it (Config.OnTick, the watchdog): a loop that cannot run a task
-//     withholds the ping;
+//     withholds the ping. Each wakes an idle loop, and a loop's wakeup
+//     after a long sleep wakes the Go runtime's monitor thread for some
+//     fifty more (bench/decisions/engine.md, "Idle"): hence the longest
+//     period the watchdog allows (Config.OnTickEvery);
 //   - a retry, to a loop with a backlog that it has not retried itself for
 //     backlogTick. A busy loop retries at the end of its batches
 //     (endBatch): a ticker wakeup every backlogTick beside it cost a fast
@@ -199,7 +203,7 @@ func (h *handler) scheduleLoopTasks(now time.Time) time.Duration {
 	watchdog := h.srv.cfg.OnTick != nil
 	liveness := watchdog && !now.Before(h.nextLivenessTask)
 	if liveness {
-		h.nextLivenessTask = now.Add(livenessTick())
+		h.nextLivenessTask = now.Add(h.srv.livenessTick())
 	}
 	backlog, stale := false, false
 	for _, l := range h.srv.allLoops() {
@@ -227,8 +231,14 @@ func (h *handler) scheduleLoopTasks(now time.Time) time.Duration {
 }
 
 // livenessTick is how often each loop proves it runs while a watchdog
-// reads it: well within livenessTimeout (so from it: tests shorten that).
-func livenessTick() time.Duration { return livenessTimeout / 5 }
+// reads it: Config.OnTickEvery, else well within livenessTimeout (so from
+// it: tests shorten that).
+func (s *Server) livenessTick() time.Duration {
+	if s.cfg.OnTickEvery > 0 {
+		return s.cfg.OnTickEvery
+	}
+	return livenessTimeout / 5
+}
 
 const (
 	// maxIdleTick bounds the ticker's sleep when nothing is due (memory

@@ -100,12 +100,12 @@ func newLoop(srv *Server, el gnet.EventLoop) *loop {
 	return l
 }
 
-// livenessTimeout is how long an event loop may leave the ticker's task
-// unanswered before the engine counts it as stuck (see Config.OnTick). A
-// variable only so that tests can shorten it.
+// livenessTimeout is the least time an event loop may go without running
+// the ticker's task before the engine counts it as stuck (see
+// Config.OnTick). A variable only so that tests can shorten it.
 var livenessTimeout = 5 * time.Second
 
-// alive reports whether the loop ran a ticker task within livenessTimeout.
-func (l *loop) alive(now time.Time) bool {
-	return now.UnixNano()-l.lastRun.Load() < int64(livenessTimeout)
+// alive reports whether the loop ran a ticker task within timeout.
+func (l *loop) alive(now time.Time, timeout time.Duration) bool {
+	return now.UnixNano()-l.lastRun.Load() < int64(timeout)
 }

@@ -88,6 +88,10 @@ func buildConfig(o *serveOptions, socket string, env func(string) string, log *s
 		// Ping from the engine's ticker: a stuck engine stops pinging and
 		// systemd restarts it.
 		cfg.OnTick = newWatchdog(every/2, time.Now, func() { notify(log, daemon.SdNotifyWatchdog) })
+		// Three ticks per ping period, so that a tick's lateness never
+		// delays a ping past the next; each tick wakes every idle loop
+		// once, so no more often than that.
+		cfg.OnTickEvery = every / 6
 		log.Info("systemd watchdog enabled", "timeout", every.String(), "ping_every", (every / 2).String())
 	}
 	nofile := openFilesLimit(log)
