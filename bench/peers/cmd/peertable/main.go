@@ -256,7 +256,7 @@ func printTable(w io.Writer, rep Report) {
 		}
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Workloads ending in w are closed loop (lossless by construction), f open loop (floods: loss is what the server dropped), W5 a fixed rate with latency, W6 a never-reading subscriber beside the counted one. lost: events a counted subscriber missed (% of published × subscribers). srv CPU-s /M: server process CPU seconds per million events. raw is a byte relay with no patterns and no queues: the ceiling, not a broker.")
+	fmt.Fprintln(w, "Workloads ending in w are closed loop (lossless by construction), f open loop (floods: loss is what the server dropped), W5 a fixed rate with latency, W6 a never-reading subscriber beside the counted one. lost: events a counted subscriber missed (% of published × subscribers). srv CPU-s /M: server process CPU seconds per million events. raw is a byte relay with no patterns and no queues: the ceiling, not a broker; gnet-raw is the same relay on one gnet event loop: the floor under busd's CPU per event at a fixed rate.")
 	for _, e := range rep.Errors {
 		fmt.Fprintf(w, "\n- %s", e)
 	}
