@@ -24,6 +24,9 @@ type Busd struct {
 	Binary string
 	// Args are extra daemon flags, e.g. "--validate-json=false".
 	Args []string
+	// Env is extra environment for the daemon, e.g. systemd's
+	// WATCHDOG_USEC and NOTIFY_SOCKET.
+	Env []string
 	// Label names the system in results (a variant's flags, say); empty:
 	// "busd".
 	Label string
@@ -81,7 +84,7 @@ func (b *Busd) Start(ctx context.Context) error {
 		args := []string{"serve", "--socket", socket, "--admin-socket", filepath.Join(filepath.Dir(socket), adminSocketName),
 			"--heartbeat", "0", "--log-level", "warn"}
 		return append(args, b.Args...)
-	})
+	}, b.Env...)
 	if err != nil {
 		return err
 	}

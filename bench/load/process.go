@@ -22,9 +22,9 @@ type server struct {
 	stderr *logBuffer
 }
 
-// startServer runs bin with args(socket) and waits until the socket
-// accepts a connection.
-func startServer(ctx context.Context, bin string, args func(socket string) []string) (*server, error) {
+// startServer runs bin with args(socket), and env added to this process's
+// environment, and waits until the socket accepts a connection.
+func startServer(ctx context.Context, bin string, args func(socket string) []string, env ...string) (*server, error) {
 	// Short: socket paths are limited to 108 bytes.
 	dir, err := os.MkdirTemp("", "bb")
 	if err != nil {
@@ -32,6 +32,9 @@ func startServer(ctx context.Context, bin string, args func(socket string) []str
 	}
 	s := &server{dir: dir, socket: filepath.Join(dir, "s"), exited: make(chan struct{}), stderr: &logBuffer{max: 8 << 10}}
 	s.cmd = exec.Command(bin, args(s.socket)...)
+	if len(env) > 0 {
+		s.cmd.Env = append(os.Environ(), env...)
+	}
 	s.cmd.Stdout = s.stderr
 	s.cmd.Stderr = s.stderr
 	if err := s.cmd.Start(); err != nil {

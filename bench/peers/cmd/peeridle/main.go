@@ -33,7 +33,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("peeridle", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		systems  = fs.String("systems", "busd,redis,nats,gnet-floor", "comma-separated systems (busd first: the ratios are busd ÷ peer)")
+		systems  = fs.String("systems", "busd,busd-watchdog,redis,nats,gnet-floor", "comma-separated systems (busd, busd-watchdog, and peers; the ratios are each busd's ÷ each peer's)")
 		subsList = fs.String("subs", "0,20,200", "comma-separated numbers of idle subscribers")
 		duration = fs.Duration("duration", 20*time.Second, "measurement time of each run")
 		rounds   = fs.Int("rounds", 3, "interleaved rounds")
@@ -68,12 +68,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 		defer f.Close()
 		out = json.NewEncoder(f)
 	}
+	notify, closeNotify, err := notifySocket()
+	if err != nil {
+		fmt.Fprintf(stderr, "peeridle: %v\n", err)
+		return 1
+	}
+	defer closeNotify()
 	results := map[string]map[int][]load.IdleResult{}
 	for round := range *rounds {
 		for k := range names {
 			name := names[(round+k)%len(names)]
 			for _, n := range counts {
-				sys, err := system(name, o)
+				sys, err := system(name, o, notify)
 				if err != nil {
 					fmt.Fprintf(stderr, "peeridle: %v\n", err)
 					return 2
@@ -98,13 +104,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// busdWatchdog names busd run as deploy/busd.service runs it, under
+// systemd's watchdog (WatchdogSec=30s): it pings every 15 s, and each
+// event loop proves it runs every 5 s.
+const busdWatchdog = "busd-watchdog"
+
 // system is the named system as deployed: busd with its default heartbeat
 // (the load generator's busd turns it off to keep measurements clean of
-// it; idle, the heartbeat is part of the cost).
-func system(name string, o peers.Options) (load.System, error) {
+// it; idle, the heartbeat is part of the cost). notify is the socket that
+// stands in for systemd's, for busd-watchdog.
+func system(name string, o peers.Options, notify string) (load.System, error) {
 	switch name {
 	case "busd":
 		return &load.Busd{Binary: o.BusdBinary, Args: []string{"--heartbeat", "10s"}}, nil
+	case busdWatchdog:
+		return &load.Busd{Binary: o.BusdBinary, Args: []string{"--heartbeat", "10s"}, Label: busdWatchdog,
+			Env: []string{"NOTIFY_SOCKET=" + notify, "WATCHDOG_USEC=30000000"}}, nil
 	case peers.GnetFloorName:
 		return &peers.GnetFloor{}, nil
 	}
@@ -120,38 +135,46 @@ func median(rs []load.IdleResult, f func(load.IdleResult) float64) float64 {
 	return v[len(v)/2]
 }
 
+// table prints one row per system, its CPU and wakeups at each number of
+// idle subscribers, then one row per busd variant and peer: the ratio of
+// their CPU.
 func table(w io.Writer, names []string, counts []int, res map[string]map[int][]load.IdleResult, d time.Duration, rounds int) {
 	fmt.Fprintf(w, "Server CPU in %% of one core, and wakeups per second, with idle subscribers and nothing published; medians of %d interleaved rounds of %v each.\n\n", rounds, d)
-	fmt.Fprint(w, "| idle subscribers |")
-	for _, n := range names {
-		fmt.Fprintf(w, " %s CPU | %s wakeups/s |", n, n)
+	fmt.Fprint(w, "| system |")
+	for _, c := range counts {
+		fmt.Fprintf(w, " CPU, %d subscribers | wakeups/s |", c)
 	}
-	for _, n := range names[1:] {
-		fmt.Fprintf(w, " %s CPU ÷ %s |", names[0], n)
-	}
-	fmt.Fprint(w, "\n|--:|")
-	for range names {
+	fmt.Fprint(w, "\n|---|")
+	for range counts {
 		fmt.Fprint(w, "--:|--:|")
-	}
-	for range names[1:] {
-		fmt.Fprint(w, "--:|")
 	}
 	fmt.Fprintln(w)
 	cpu := func(r load.IdleResult) float64 { return r.CPUPercent }
 	wake := func(r load.IdleResult) float64 { return r.WakeupsPerSec }
-	for _, c := range counts {
-		fmt.Fprintf(w, "| %d |", c)
-		for _, n := range names {
+	for _, n := range names {
+		fmt.Fprintf(w, "| %s |", n)
+		for _, c := range counts {
 			fmt.Fprintf(w, " %.3f %% | %.1f |", median(res[n][c], cpu), median(res[n][c], wake))
 		}
-		base := median(res[names[0]][c], cpu)
-		for _, n := range names[1:] {
-			if p := median(res[n][c], cpu); p > 0 {
-				fmt.Fprintf(w, " %.2f |", base/p)
-			} else {
-				fmt.Fprint(w, " — |")
-			}
-		}
 		fmt.Fprintln(w)
+	}
+	for _, a := range names {
+		if !strings.HasPrefix(a, "busd") {
+			continue
+		}
+		for _, b := range names {
+			if strings.HasPrefix(b, "busd") {
+				continue
+			}
+			fmt.Fprintf(w, "| %s ÷ %s |", a, b)
+			for _, c := range counts {
+				if p := median(res[b][c], cpu); p > 0 {
+					fmt.Fprintf(w, " %.2f | |", median(res[a][c], cpu)/p)
+				} else {
+					fmt.Fprint(w, " — | |")
+				}
+			}
+			fmt.Fprintln(w)
+		}
 	}
 }
