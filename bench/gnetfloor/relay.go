@@ -7,6 +7,7 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 
+	"busd/bench/load"
 	"busd/codec"
 )
 
@@ -32,9 +33,9 @@ const (
 	roleSubscriber
 )
 
-// probeFrame is load.rawProbe's frame, which tells a subscriber it is
+// probeFrame is load.RawProbe's frame, which tells a subscriber it is
 // registered.
-var probeFrame = codec.AppendFrame(nil, codec.VerbEVT, "_busbench.ready", nil)
+var probeFrame = codec.AppendFrame(nil, codec.VerbEVT, load.RawProbe, nil)
 
 func (h *relayHandler) OnTraffic(c gnet.Conn) gnet.Action {
 	buf, _ := c.Peek(-1)

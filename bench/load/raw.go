@@ -35,9 +35,9 @@ type Raw struct {
 	srv *server
 }
 
-// rawProbe is the topic of the frame the relay sends a subscriber once it
+// RawProbe is the topic of the frame a relay sends a subscriber once it
 // is registered.
-const rawProbe = "_busbench.ready"
+const RawProbe = "_busbench.ready"
 
 func (r *Raw) Name() string {
 	if r.Label != "" {
@@ -116,7 +116,7 @@ func (r *Raw) NewSubscriber(_ []string, onEvent func(body []byte)) (Subscriber, 
 		c.Close()
 		return nil, err
 	}
-	return newFrameSub(c, rawProbe, onEvent, subBufSize), nil
+	return newFrameSub(c, RawProbe, onEvent, subBufSize), nil
 }
 
 // RelayMain is the relay process: "relay --socket PATH" (the arguments
@@ -196,7 +196,7 @@ func (rl *relay) serve(c net.Conn) {
 	switch role {
 	case "sub":
 		rl.mu.Lock()
-		_, err := c.Write(codec.AppendFrame(nil, codec.VerbEVT, rawProbe, nil))
+		_, err := c.Write(codec.AppendFrame(nil, codec.VerbEVT, RawProbe, nil))
 		if err == nil {
 			rl.subs = append(rl.subs, c)
 		}
